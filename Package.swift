@@ -1,0 +1,140 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Swift 6 language mode (the default for tools 6.x) with strict concurrency everywhere.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "wardgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wardgate", targets: ["wardgate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+    ],
+    targets: [
+        // libmosquitto through pkg-config (Debian: libmosquitto-dev).
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .target(name: "Nomenclature", swiftSettings: strict),
+        .target(name: "JSONDocument", swiftSettings: strict),
+        .target(
+            name: "StrictYAML",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Observations",
+            dependencies: [
+                "Nomenclature", "JSONDocument",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "DeviceProfiles",
+            dependencies: ["Observations", "Nomenclature", "JSONDocument", "StrictYAML"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IEEE11073",
+            dependencies: ["Nomenclature", "Observations"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "DeviceIdentity",
+            dependencies: [
+                "JSONDocument",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MQTTIngest",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Journal",
+            dependencies: [
+                "Observations", "JSONDocument",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Simulation",
+            dependencies: ["MQTTIngest", "JSONDocument", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
+                "Simulation", "JSONDocument",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "wardgate",
+            dependencies: [
+                "Gateway", "DeviceProfiles", "Observations", "Journal", "Simulation", "DeviceIdentity", "IEEE11073",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ieee11073-fuzz",
+            dependencies: ["IEEE11073"],
+            path: "Fuzz/IEEE11073Fuzz",
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "NomenclatureTests", dependencies: ["Nomenclature"], swiftSettings: strict),
+        .testTarget(name: "JSONDocumentTests", dependencies: ["JSONDocument"], swiftSettings: strict),
+        .testTarget(
+            name: "DeviceProfilesTests",
+            dependencies: ["DeviceProfiles", "Observations", "JSONDocument", "Nomenclature"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "JournalTests",
+            dependencies: ["Journal", "Observations", "JSONDocument"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IEEE11073Tests",
+            dependencies: ["IEEE11073", "Observations", "Nomenclature"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DeviceIdentityTests",
+            dependencies: ["DeviceIdentity", "JSONDocument"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles"],
+            swiftSettings: strict
+        ),
+    ]
+)

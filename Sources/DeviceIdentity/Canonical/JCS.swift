@@ -1,0 +1,100 @@
+import JSONDocument
+
+/// RFC 8785 JSON Canonicalization Scheme over `JSONValue`.
+///
+/// Object members are sorted by their names' UTF-16 code units, strings use the minimal JSON
+/// escapes, numbers are the ECMAScript `Number.prototype.toString` form of their IEEE 754 double,
+/// and there is no whitespace. The output is UTF-8.
+public enum JCS {
+    public static func canonicalize(_ value: JSONValue) throws(JCSError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        try append(value, to: &out)
+        return out
+    }
+
+    public static func canonicalString(_ value: JSONValue) throws(JCSError) -> String {
+        String(decoding: try canonicalize(value), as: UTF8.self)
+    }
+
+    public static func append(_ value: JSONValue, to out: inout [UInt8]) throws(JCSError) {
+        switch value {
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(true): out.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+        case .bool(false): out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+        case .number(let lexeme): try ECMAScriptNumber.appendCanonical(lexeme: lexeme, to: &out)
+        case .string(let text): appendString(text, to: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (position, element) in elements.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                try append(element, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            let sorted = try sortedMembers(members)
+            for (position, member) in sorted.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                try append(member.value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Sorted by UTF-16 code units (not Swift's `<`, which compares Unicode scalars after
+    /// normalization). Duplicate names, compared as code units, have no canonical form.
+    static func sortedMembers(_ members: [JSONMember]) throws(JCSError) -> [JSONMember] {
+        if members.count < 2 { return members }
+        let sorted = members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+        for position in 1..<sorted.count where sorted[position - 1].key.utf16.elementsEqual(sorted[position].key.utf16) {
+            throw .duplicateMemberName(sorted[position].key)
+        }
+        return sorted
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// RFC 8785 §3.2.2.2: `\"`, `\\`, the five short control escapes, `\u00xx` (lower-case hex)
+    /// for other controls, everything else as raw UTF-8.
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { bytes in
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x00..<0x20:
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
+                default: out.append(byte)
+                }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+public enum JCSError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The lexeme is not a JSON number.
+    case invalidNumber(String)
+    /// The number is outside the IEEE 754 double range (it would be Infinity), which I-JSON and
+    /// RFC 8785 cannot represent.
+    case numberOutOfRange(String)
+    case duplicateMemberName(String)
+
+    public var description: String {
+        switch self {
+        case .invalidNumber(let lexeme): "\"\(lexeme)\" is not a JSON number"
+        case .numberOutOfRange(let lexeme): "\(lexeme) is outside the IEEE 754 double range"
+        case .duplicateMemberName(let name): "duplicate member name \"\(name)\" has no canonical form"
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import JSONDocument
+
+/// The protected header wardgate writes: `{"alg":"ES256","kid":"<id>","x5t#S256":"<thumbprint>"}`
+/// (members in JCS order, so the header bytes are themselves canonical).
+public struct JWSHeader: Sendable, Hashable {
+    public var algorithm: String
+    public var keyID: String?
+    /// base64url SHA-256 of the signer's certificate DER.
+    public var certificateThumbprint: String?
+
+    public init(algorithm: String = "ES256", keyID: String?, certificateThumbprint: String?) {
+        self.algorithm = algorithm
+        self.keyID = keyID
+        self.certificateThumbprint = certificateThumbprint
+    }
+
+    public var json: JSONValue {
+        .object(["alg": .string(algorithm), "kid": keyID.map(JSONValue.string), "x5t#S256": certificateThumbprint.map(JSONValue.string)])
+    }
+
+    /// JCS bytes of the header (the header contains no numbers, so this cannot fail).
+    public var encodedJSON: [UInt8] { (try? JCS.canonicalize(json)) ?? [] }
+
+    /// Reads a decoded protected header. Rejects headers wardgate cannot honour: `crit` (RFC 7515
+    /// §4.1.11: unknown critical extensions must fail) and `b64` other than true (RFC 7797).
+    static func parse(_ bytes: [UInt8]) throws(JWSVerificationError) -> JWSHeader {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes, maxDepth: 8)
+        } catch {
+            throw .malformed("protected header is not JSON: \(error)")
+        }
+        guard case .object = value else { throw .malformed("protected header is not a JSON object") }
+        guard let algorithm = value["alg"]?.stringValue else { throw .malformed("protected header has no string \"alg\"") }
+        if value["crit"] != nil { throw .unsupportedHeader("\"crit\" is not supported") }
+        if let b64 = value["b64"], b64 != .bool(true) { throw .unsupportedHeader("unencoded payloads (\"b64\") are not supported") }
+        let keyID = value["kid"]
+        let thumbprint = value["x5t#S256"]
+        if let keyID, keyID.stringValue == nil { throw .malformed("\"kid\" is not a string") }
+        if let thumbprint, thumbprint.stringValue == nil { throw .malformed("\"x5t#S256\" is not a string") }
+        return JWSHeader(algorithm: algorithm, keyID: keyID?.stringValue, certificateThumbprint: thumbprint?.stringValue)
+    }
+}

@@ -1,0 +1,65 @@
+import Crypto
+import SwiftASN1
+import X509
+
+/// Private key files: PKCS#8 PEM, created 0600, refused when group or others have any access.
+///
+/// The rule is checked on the opened descriptor, so the file that is read is the file that was
+/// checked. Group/other *write* or *execute* bits are refused as well as read bits: a key anyone
+/// else may replace is no safer than one they may read.
+public enum PrivateKeyFile {
+    public static let requiredMode: UInt32 = 0o600
+    static let forbiddenPermissionBits: UInt32 = 0o077
+
+    /// Reads the PEM text of a key file after checking its permissions.
+    static func readPEM(_ path: String) throws(IdentityError) -> String {
+        let bytes = try SecureFile.read(path) { fingerprint throws(IdentityError) in
+            if fingerprint.permissions & forbiddenPermissionBits != 0 {
+                throw .insecureKeyFile(path: path, mode: fingerprint.permissions)
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .malformedFile(path: path, reason: "private key file is not PEM text")
+        }
+        return text
+    }
+
+    /// Loads a P-256 signing key (PKCS#8 `PRIVATE KEY`, or SEC1 `EC PRIVATE KEY` as openssl writes).
+    public static func loadP256(_ path: String) throws(IdentityError) -> P256.Signing.PrivateKey {
+        let pem = try readPEM(path)
+        do {
+            return try P256.Signing.PrivateKey(pemRepresentation: pem)
+        } catch {
+            throw .unsupportedKey(path: path, reason: "not a P-256 private key in PEM form (\(error))")
+        }
+    }
+
+    /// Loads any key swift-certificates can sign with (for an adopted CA: P-256, P-384, P-521, RSA).
+    public static func loadCertificateKey(_ path: String) throws(IdentityError) -> Certificate.PrivateKey {
+        let pem = try readPEM(path)
+        do {
+            return try Certificate.PrivateKey(pemEncoded: pem)
+        } catch {
+            throw .unsupportedKey(path: path, reason: "not a supported private key in PEM form (\(error))")
+        }
+    }
+
+    /// Writes a new P-256 key as PKCS#8 PEM, mode 0600 from creation, atomically replacing `path`.
+    static func write(_ key: P256.Signing.PrivateKey, to path: String) throws(IdentityError) {
+        try SecureFile.writeAtomically(Array(key.pemRepresentation.utf8) + [0x0A], to: path, mode: requiredMode)
+    }
+
+    static func write(_ key: Certificate.PrivateKey, to path: String, exclusive: Bool) throws(IdentityError) {
+        let pem: String
+        do {
+            pem = try key.serializeAsPEM().pemString + "\n"
+        } catch {
+            throw .unsupportedKey(path: path, reason: "cannot serialize the key as PEM (\(error))")
+        }
+        if exclusive {
+            try SecureFile.createExclusively(Array(pem.utf8), at: path, mode: requiredMode)
+        } else {
+            try SecureFile.writeAtomically(Array(pem.utf8), to: path, mode: requiredMode)
+        }
+    }
+}

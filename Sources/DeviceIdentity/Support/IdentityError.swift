@@ -1,0 +1,68 @@
+/// Why a CA, keystore or enrollment operation failed. Every case names the file or identifier
+/// involved so an operator can act on the message alone.
+public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidIdentifier(String, reason: String)
+    case fileNotFound(path: String)
+    case fileSystem(path: String, operation: String, reason: String)
+    case malformedFile(path: String, reason: String)
+    /// A private key file that group or others may access; see `PrivateKeyFile`.
+    case insecureKeyFile(path: String, mode: UInt32)
+    case alreadyExists(path: String)
+    case notACertificateAuthority(path: String, reason: String)
+    case keyCertificateMismatch(keyPath: String, certificatePath: String)
+    case invalidCSR(path: String, reason: String)
+    case unsupportedKey(path: String, reason: String)
+    case notEnrolled(kind: IdentityKind, id: String)
+    case invalidArgument(String)
+    case cryptographicFailure(String)
+
+    public var description: String {
+        switch self {
+        case .invalidIdentifier(let id, let reason):
+            "invalid identifier \"\(id)\": \(reason)"
+        case .fileNotFound(let path):
+            "\(path): no such file"
+        case .fileSystem(let path, let operation, let reason):
+            "\(path): cannot \(operation): \(reason)"
+        case .malformedFile(let path, let reason):
+            "\(path): \(reason)"
+        case .insecureKeyFile(let path, let mode):
+            "\(path): private key file has mode \(String(mode & 0o7777, radix: 8)); it must not be accessible by group or others (chmod 600 \(path))"
+        case .alreadyExists(let path):
+            "\(path) already exists; refusing to overwrite it"
+        case .notACertificateAuthority(let path, let reason):
+            "\(path) is not usable as a CA certificate: \(reason)"
+        case .keyCertificateMismatch(let keyPath, let certificatePath):
+            "private key \(keyPath) does not match the public key of certificate \(certificatePath)"
+        case .invalidCSR(let path, let reason):
+            "\(path): certificate signing request rejected: \(reason)"
+        case .unsupportedKey(let path, let reason):
+            "\(path): unsupported key: \(reason)"
+        case .notEnrolled(let kind, let id):
+            "no \(kind) named \"\(id)\" is enrolled"
+        case .invalidArgument(let reason):
+            reason
+        case .cryptographicFailure(let reason):
+            "cryptographic operation failed: \(reason)"
+        }
+    }
+}
+
+/// What an identity certificate is for. Devices sign Observations; the gateway signs log checkpoints.
+public enum IdentityKind: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    case device
+    case gateway
+
+    public var description: String { rawValue }
+
+    /// The URN prefix used in the certificate's SAN URI, e.g. `urn:wardgate:device:`.
+    public var urnPrefix: String { "urn:wardgate:\(rawValue):" }
+
+    /// Keystore subfolder holding identities of this kind.
+    var keystoreFolder: String {
+        switch self {
+        case .device: "devices"
+        case .gateway: "gateways"
+        }
+    }
+}

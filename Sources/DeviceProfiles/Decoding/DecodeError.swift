@@ -1,0 +1,28 @@
+/// Why a payload could not become readings. Each becomes a dead-letter record and a counter.
+public struct DecodeError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case unknownTopic = "unknown_topic"
+        case invalidDeviceId = "invalid_device_id"
+        case oversized
+        case invalidUTF8 = "invalid_utf8"
+        case invalidJSON = "invalid_json"
+        case wrongType = "wrong_type"
+        case missingField = "missing_field"
+        case invalidTimestamp = "invalid_timestamp"
+        case unitMismatch = "unit_mismatch"
+        case noReadings = "no_readings"
+        case unsupportedFormat = "unsupported_format"
+        case normalization
+        case protocolError = "protocol_error"
+    }
+
+    public let kind: Kind
+    public let reason: String
+
+    public init(_ kind: Kind, _ reason: String) {
+        self.kind = kind
+        self.reason = reason
+    }
+
+    public var description: String { "\(kind.rawValue): \(reason)" }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Journal
+import Logging
+import MQTTIngest
+import StrictYAML
+
+/// The daemon's configuration file (YAML). Unknown keys are errors with their path.
+/// Relative paths are resolved against the directory of the configuration file.
+public struct GatewayConfig: Sendable {
+    public var gatewayId: String
+    public var stateDirectory: String
+    public var mqtt: MQTTSettings
+    public var profilesDirectory: String
+    public var assignmentsFile: String?
+    public var durability: Durability
+    public var maxJournalBytes: Int64
+    public var logLevel: Logger.Level
+
+    public static let defaultMaxJournalBytes: Int64 = 2 << 30
+
+    public init(gatewayId: String, stateDirectory: String, mqtt: MQTTSettings, profilesDirectory: String,
+                assignmentsFile: String? = nil, durability: Durability = .process,
+                maxJournalBytes: Int64 = GatewayConfig.defaultMaxJournalBytes, logLevel: Logger.Level = .info) {
+        self.gatewayId = gatewayId
+        self.stateDirectory = stateDirectory
+        self.mqtt = mqtt
+        self.profilesDirectory = profilesDirectory
+        self.assignmentsFile = assignmentsFile
+        self.durability = durability
+        self.maxJournalBytes = maxJournalBytes
+        self.logLevel = logLevel
+    }
+
+    public static func load(path: String) throws(YAMLIssues) -> GatewayConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw YAMLIssues([YAMLIssue(file: path, path: "", message: "cannot be read")])
+        }
+        let base = (URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()).path
+        return try parse(text, file: path, baseDirectory: base)
+    }
+
+    public static func parse(_ text: String, file: String, baseDirectory: String) throws(YAMLIssues) -> GatewayConfig {
+        let reader = YAMLReader(file: file)
+        guard let root = reader.root(text) else { throw YAMLIssues(reader.issues) }
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+        }
+
+        let gateway = root.optionalObject("gateway")
+        if !root.has("gateway") { reader.report("gateway", "is required") }
+        let id = gateway?.string("id") ?? "wardgate"
+        let state = resolve(gateway?.optionalString("stateDirectory") ?? "./state")
+        gateway?.finish()
+
+        let mqttObject = root.optionalObject("mqtt")
+        var mqtt = MQTTSettings(clientId: "wardgate-\(id)")
+        if let m = mqttObject {
+            mqtt.host = m.optionalString("host") ?? mqtt.host
+            if let port = m.optionalInt("port") {
+                if (1...65535).contains(port) { mqtt.port = port } else { reader.report(m.fieldPath("port"), "must be 1–65535") }
+            }
+            mqtt.clientId = m.optionalString("clientId") ?? mqtt.clientId
+            switch m.optionalChoice("protocol", ["5", "3.1.1"]) {
+            case "3.1.1": mqtt.protocolVersion = .v311
+            default: mqtt.protocolVersion = .v5
+            }
+            if let keepAlive = m.optionalDuration("keepAlive") { mqtt.keepAliveSeconds = max(5, Int(keepAlive.components.seconds)) }
+            if let expiry = m.optionalDuration("sessionExpiry") { mqtt.sessionExpirySeconds = UInt32(clamping: expiry.components.seconds) }
+            mqtt.username = m.optionalString("username")
+            if let passwordFile = m.optionalString("passwordFile") {
+                let path = resolve(passwordFile)
+                if let secret = try? String(contentsOfFile: path, encoding: .utf8) {
+                    mqtt.password = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+                } else {
+                    reader.report(m.fieldPath("passwordFile"), "cannot read \(path)")
+                }
+            }
+            if let tls = m.optionalObject("tls") {
+                let ca = tls.string("caFile").map(resolve)
+                let cert = tls.optionalString("certFile").map(resolve)
+                let key = tls.optionalString("keyFile").map(resolve)
+                if (cert == nil) != (key == nil) { reader.report(tls.path, "certFile and keyFile go together (mTLS)") }
+                for (field, path) in [("caFile", ca), ("certFile", cert), ("keyFile", key)] {
+                    if let path, !FileManager.default.fileExists(atPath: path) { reader.report(tls.fieldPath(field), "no such file \(path)") }
+                }
+                if let ca { mqtt.tls = MQTTSettings.TLS(caFile: ca, certFile: cert, keyFile: key) }
+                tls.finish()
+            }
+            if let reconnect = m.optionalObject("reconnect") {
+                mqtt.reconnect.initial = reconnect.optionalDuration("initial") ?? mqtt.reconnect.initial
+                mqtt.reconnect.maximum = reconnect.optionalDuration("maximum") ?? mqtt.reconnect.maximum
+                reconnect.finish()
+            }
+            m.finish()
+        }
+
+        let profiles = root.optionalObject("profiles")
+        let profilesDirectory = resolve(profiles?.optionalString("directory") ?? "./DeviceProfiles")
+        let assignments = profiles?.optionalString("assignments").map(resolve)
+        profiles?.finish()
+
+        let journal = root.optionalObject("journal")
+        let durability = journal?.optionalChoice("durability", Durability.allCases.map(\.rawValue)).flatMap(Durability.init(rawValue:)) ?? .process
+        let maxBytes = journal?.optionalByteCount("maxBytes") ?? defaultMaxJournalBytes
+        journal?.finish()
+
+        let logging = root.optionalObject("logging")
+        let level = logging?.optionalChoice("level", Logger.Level.allCases.map(\.rawValue)).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logging?.finish()
+
+        root.finish()
+        try reader.throwIfIssues()
+        return GatewayConfig(gatewayId: id, stateDirectory: state, mqtt: mqtt, profilesDirectory: profilesDirectory,
+                             assignmentsFile: assignments, durability: durability, maxJournalBytes: maxBytes, logLevel: level)
+    }
+
+    /// What `wardgate config init` prints.
+    public static let defaultYAML = """
+        # wardgate configuration. Relative paths are relative to this file's directory.
+        # Unknown keys are errors, so a typo never silently falls back to a default.
+
+        gateway:
+          id: ward-7b                   # names this gateway in logs and (later) its log origin
+          stateDirectory: ./state       # the journal lives here; give it its own disk quota
+
+        mqtt:
+          host: 127.0.0.1
+          port: 1883
+          clientId: wardgate-ward-7b    # must be stable: the broker keeps our session under it
+          protocol: 5                   # 5 or 3.1.1
+          keepAlive: 30s
+          sessionExpiry: 7d             # MQTT 5: how long the broker queues for us while we are down
+          # username: wardgate
+          # passwordFile: ./secrets/mqtt-password
+          # tls:                        # omit for plain TCP on loopback
+          #   caFile: ./tls/ca.pem      # verifies the broker
+          #   certFile: ./tls/gateway.pem   # mTLS client certificate (with keyFile)
+          #   keyFile: ./tls/gateway.key
+          # reconnect: {initial: 250ms, maximum: 30s}   # exponential backoff with jitter
+
+        profiles:
+          directory: ./DeviceProfiles   # every *.yml here is loaded; an invalid one stops startup
+          # assignments: ./assignments.yml   # device id -> patient and bed; reloaded when it changes
+
+        journal:
+          durability: process           # process: survives kill -9 (WAL, synchronous=NORMAL)
+                                        # power: survives power loss (synchronous=FULL, fsync per commit)
+          maxBytes: 2GiB                # hard quota: at the limit, acknowledgements stop (the broker holds messages)
+
+        logging:
+          level: info                   # trace, debug, info, notice, warning, error, critical
+        """
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Journal
+import Logging
+import MQTTIngest
+import Simulation
+
+/// `wardgate demo`: a private broker, a simulated ward, and the gateway, all in one process,
+/// with a live summary. Everything it starts it stops, and its state is temporary.
+public struct DemoRunner: Sendable {
+    public let devices: Int
+    public let duration: Double
+    public let profilesDirectory: String
+    public let ratePerDevice: Double
+
+    public init(devices: Int, duration: Double, profilesDirectory: String, ratePerDevice: Double = 1) {
+        self.devices = devices
+        self.duration = duration
+        self.profilesDirectory = profilesDirectory
+        self.ratePerDevice = ratePerDevice
+    }
+
+    /// Runs until `duration` passes or the task is cancelled (Ctrl-C). Returns a summary.
+    public func run(output: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
+        var logger = Logger(label: "wardgate.demo")
+        logger.logLevel = .warning
+        let workDirectory = NSTemporaryDirectory() + "wardgate-demo-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: workDirectory) }
+
+        let broker = try PrivateBroker.start(directory: workDirectory + "/broker")
+        defer { broker.stop() }
+        output("private mosquitto on 127.0.0.1:\(broker.port), state in \(workDirectory)")
+
+        let config = GatewayConfig(
+            gatewayId: "demo-ward", stateDirectory: workDirectory + "/state",
+            mqtt: MQTTSettings(port: broker.port, clientId: "wardgate-demo"), profilesDirectory: profilesDirectory)
+        let gateway = try Gateway(config: config, logger: logger)
+        gateway.start()
+        guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
+            await gateway.stop()
+            throw SimulationError.broker("the gateway could not subscribe on the private broker")
+        }
+
+        let simulated = SimulatedWard.devices(count: devices)
+        let ward = try SimulatedWard(devices: simulated, brokerPort: broker.port, logger: logger)
+        defer { ward.stop() }
+        _ = await ward.waitUntilConnected(timeout: .seconds(10))
+        output("\(devices) simulated devices publishing \(ratePerDevice) payload/s each for \(Int(duration)) s; Ctrl-C stops early")
+
+        let rounds = max(1, Int(duration * ratePerDevice))
+        let faultyTopic = "wards/demo-ward/devices/bed-99-faulty/vitals"
+        let started = Date()
+        let publisher = Task {
+            try await ward.run(rounds: rounds, roundsPerSecond: ratePerDevice) { round in
+                // One faulty wearable: every fifth round it sends a truncated payload, which is
+                // dead-lettered while every other device keeps flowing.
+                if round % 5 == 4 { try? ward.publish(topic: faultyTopic, payload: Array("{\"ts\": 17637".utf8)) }
+            }
+        }
+        let reporter = Task {
+            var previous = 0.0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                let snapshot = gateway.metrics.snapshot()
+                let stored = snapshot["wardgate_observations_stored_total"]
+                output(DemoView.render(snapshot: snapshot, perSecond: stored - previous, latest: gateway.latestValues, elapsed: Date().timeIntervalSince(started)))
+                previous = stored
+            }
+        }
+        let published: Int
+        do {
+            published = try await withTaskCancellationHandler {
+                try await publisher.value
+            } onCancel: {
+                publisher.cancel()
+            }
+        } catch {
+            published = 0
+        }
+        _ = await ward.waitForPublishes(timeout: .seconds(10))
+        try? await Task.sleep(for: .milliseconds(500))
+        reporter.cancel()
+        try? gateway.drain()
+        let stats = try gateway.journal.statistics()
+        let snapshot = gateway.metrics.snapshot()
+        await gateway.stop()
+        return DemoSummary(
+            payloadsPublished: published, messagesJournaled: stats.inboxRecords, observations: stats.observations,
+            deadLetters: stats.deadLetters, duplicates: Int(snapshot["wardgate_duplicates_dropped_total"]),
+            elapsedSeconds: Date().timeIntervalSince(started))
+    }
+}
+
+public struct DemoSummary: Sendable {
+    public let payloadsPublished: Int
+    public let messagesJournaled: Int
+    public let observations: Int
+    public let deadLetters: Int
+    public let duplicates: Int
+    public let elapsedSeconds: Double
+
+    public var text: String {
+        """
+        demo finished after \(String(format: "%.1f", elapsedSeconds)) s
+          device payloads published:  \(payloadsPublished)
+          messages journaled:         \(messagesJournaled) (including the faulty device's)
+          FHIR Observations stored:   \(observations)
+          dead letters:               \(deadLetters)
+          duplicates dropped:         \(duplicates)
+        """
+    }
+}
+
+enum DemoView {
+    static func render(snapshot: MetricsSnapshot, perSecond: Double, latest: [String: [String: String]], elapsed: Double) -> String {
+        var lines = [String(
+            format: "[%5.1fs] %6.0f readings/s | received %.0f | observations %.0f | dead letters %.0f | implausible %.0f",
+            elapsed, perSecond, snapshot["wardgate_messages_received_total"], snapshot["wardgate_observations_stored_total"],
+            snapshot.total("wardgate_dead_letters_total"), snapshot["wardgate_readings_implausible_total"])]
+        for device in latest.keys.sorted().prefix(12) {
+            let values = latest[device] ?? [:]
+            let shown = ["Heart rate", "Oxygen saturation in Arterial blood by Pulse oximetry", "Respiratory rate", "Body temperature", "Blood pressure panel"]
+            let labels = ["HR", "SpO2", "RR", "Temp", "BP"]
+            let fields = zip(shown, labels).compactMap { name, label in values[name].map { "\(label) \($0)" } }
+            lines.append("    \(device.padding(toLength: 16, withPad: " ", startingAt: 0)) " + fields.joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The gateway's durable store: a SQLite database in WAL mode in the state directory.
+///
+/// Writers are serialized by GRDB; readers run concurrently on WAL snapshots.
+public final class Journal: Sendable {
+    public static let fileName = "journal.sqlite"
+    static let processingCursor = "observations"
+
+    public let path: String
+    public let durability: Durability
+    public let maxBytes: Int64?
+    let pool: DatabasePool
+    private let quota: QuotaGauge
+
+    public init(directory: String, durability: Durability = .process, maxBytes: Int64? = nil) throws(JournalError) {
+        let path = (directory as NSString).appendingPathComponent(Journal.fileName)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var config = Configuration()
+            config.busyMode = .timeout(10)
+            let synchronous = durability.synchronousPragma
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            }
+            pool = try DatabasePool(path: path, configuration: config)
+            try JournalMigrations.migrator().migrate(pool)
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+        self.path = path
+        self.durability = durability
+        self.maxBytes = maxBytes
+        self.quota = QuotaGauge(paths: [path, path + "-wal"])
+    }
+
+    // MARK: Inbox
+
+    /// Commits one message durably. Returns its sequence number. Throws, and must not be
+    /// acknowledged, when the quota is exhausted or the disk refuses the write.
+    @discardableResult
+    public func appendInbox(topic: String, payload: [UInt8], qos: Int, receivedAt: Date) throws(JournalError) -> Int64 {
+        if let maxBytes {
+            let used = quota.usedBytes()
+            if used >= maxBytes { throw .quotaExceeded(usedBytes: used, maxBytes: maxBytes) }
+        }
+        let receivedAtMs = Int64((receivedAt.timeIntervalSince1970 * 1000).rounded())
+        do {
+            return try pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO inbox (topic, payload, qos, received_at_ms) VALUES (?, ?, ?, ?)",
+                    arguments: [topic, Data(payload), qos, receivedAtMs])
+                return db.lastInsertedRowID
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// Messages not yet turned into Observations, oldest first.
+    public func pendingInbox(limit: Int) throws(JournalError) -> [InboxRecord] {
+        try read { db in
+            let cursor = try Journal.cursor(db)
+            return try InboxRecord.fetchAll(db, sql: "SELECT * FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit])
+        }
+    }
+
+    /// Records the outcome of processing inbox records up to `seq`, all at once.
+    /// Observations already present (a broker redelivery) are skipped and counted.
+    public func commitProcessed(upTo seq: Int64, observations: [ObservationEntry], deadLetters: [DeadLetter], now: Date = Date()) throws(JournalError) -> ProcessedOutcome {
+        let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+        return try write { db in
+            let cursor = try Journal.cursor(db)
+            guard seq > cursor else { return ProcessedOutcome(inserted: 0, duplicates: 0, alreadyProcessed: true) }
+            var inserted = 0
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO observation
+                (id, inbox_seq, device_id, metric_code, effective_at_ms, issued_at_ms, implausible, resource)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for o in observations {
+                try insert.execute(arguments: [o.id, o.inboxSeq, o.deviceId, Int64(o.metricCode), o.effectiveAtMs, o.issuedAtMs, o.implausible, Data(o.resource)])
+                inserted += db.changesCount
+            }
+            for letter in deadLetters {
+                try db.execute(
+                    sql: "INSERT INTO dead_letter (inbox_seq, topic, device_id, kind, reason, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [letter.inboxSeq, letter.topic, letter.deviceId, letter.kind, letter.reason, nowMs])
+            }
+            try db.execute(
+                sql: "INSERT INTO cursor (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq",
+                arguments: [Journal.processingCursor, seq])
+            return ProcessedOutcome(inserted: inserted, duplicates: observations.count - inserted, alreadyProcessed: false)
+        }
+    }
+
+    static func cursor(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM cursor WHERE name = ?", arguments: [processingCursor]) ?? 0
+    }
+
+    // MARK: Queries
+
+    public func statistics() throws(JournalError) -> JournalStatistics {
+        try read { db in
+            let cursor = try Journal.cursor(db)
+            return JournalStatistics(
+                inboxRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0,
+                pendingRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE seq > ?", arguments: [cursor]) ?? 0,
+                observations: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation") ?? 0,
+                deadLetters: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dead_letter") ?? 0)
+        }
+    }
+
+    /// Observations in the order they were journaled, optionally those received since a time.
+    public func observations(issuedSince since: Date? = nil, deviceId: String? = nil, limit: Int? = nil) throws(JournalError) -> [StoredObservation] {
+        try read { db in
+            var sql = "SELECT id, device_id, issued_at_ms, implausible, resource FROM observation WHERE 1"
+            var arguments: StatementArguments = []
+            if let since {
+                sql += " AND issued_at_ms >= ?"
+                _ = arguments.append(contentsOf: [Int64(since.timeIntervalSince1970 * 1000)])
+            }
+            if let deviceId {
+                sql += " AND device_id = ?"
+                _ = arguments.append(contentsOf: [deviceId])
+            }
+            sql += " ORDER BY rowid"
+            if let limit { sql += " LIMIT \(max(0, limit))" }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                StoredObservation(
+                    id: row["id"], deviceId: row["device_id"], issuedAtMs: row["issued_at_ms"],
+                    implausible: row["implausible"], resource: Array((row["resource"] as Data?) ?? Data()))
+            }
+        }
+    }
+
+    public func deadLetters(limit: Int = 1000) throws(JournalError) -> [StoredDeadLetter] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM dead_letter ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+                StoredDeadLetter(
+                    id: row["id"],
+                    letter: DeadLetter(inboxSeq: row["inbox_seq"], topic: row["topic"], deviceId: row["device_id"], kind: row["kind"], reason: row["reason"]),
+                    createdAtMs: row["created_at_ms"])
+            }
+        }
+    }
+
+    /// The raw payload of an inbox record, for auditing a dead letter.
+    public func inboxRecord(seq: Int64) throws(JournalError) -> InboxRecord? {
+        try read { db in try InboxRecord.fetchOne(db, sql: "SELECT * FROM inbox WHERE seq = ?", arguments: [seq]) }
+    }
+
+    /// Bytes on disk (database and WAL), as the quota counts them.
+    public func usedBytes() -> Int64 { quota.usedBytes(force: true) }
+
+    /// Runs a write transaction; for modules that keep their own tables in the journal.
+    public func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do { return try pool.write(body) } catch { throw .storage("\(error)") }
+    }
+
+    public func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do { return try pool.read(body) } catch { throw .storage("\(error)") }
+    }
+
+    /// Checkpoints the WAL into the database file, for a clean shutdown.
+    public func close() throws(JournalError) {
+        do {
+            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            try pool.close()
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+}
+
+public struct ProcessedOutcome: Sendable, Equatable {
+    public let inserted: Int
+    public let duplicates: Int
+    /// Another processor already committed this range (nothing was written).
+    public let alreadyProcessed: Bool
+}
+
+public struct JournalStatistics: Sendable, Equatable {
+    public let inboxRecords: Int
+    public let pendingRecords: Int
+    public let observations: Int
+    public let deadLetters: Int
+}
+
+/// Disk usage of the journal files, re-read at most every 100 ms: a stat per message is
+/// cheap but pointless at thousands of messages per second.
+final class QuotaGauge: Sendable {
+    private let paths: [String]
+    private let cached = Mutex<(bytes: Int64, at: ContinuousClock.Instant)?>(nil)
+
+    init(paths: [String]) { self.paths = paths }
+
+    func usedBytes(force: Bool = false) -> Int64 {
+        let now = ContinuousClock.now
+        if !force, let cached = cached.withLock({ $0 }), now - cached.at < .milliseconds(100) {
+            return cached.bytes
+        }
+        let bytes = paths.reduce(Int64(0)) { total, path in
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+            return total + size
+        }
+        cached.withLock { $0 = (bytes, now) }
+        return bytes
+    }
+}

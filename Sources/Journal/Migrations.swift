@@ -1,0 +1,45 @@
+import GRDB
+
+/// Versioned schema. Never edit a shipped migration: add a new one.
+enum JournalMigrations {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-inbox-observations") { db in
+            try db.execute(sql: """
+                CREATE TABLE inbox (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    topic TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    qos INTEGER NOT NULL,
+                    received_at_ms INTEGER NOT NULL
+                );
+                CREATE TABLE observation (
+                    id TEXT PRIMARY KEY,
+                    inbox_seq INTEGER NOT NULL REFERENCES inbox(seq),
+                    device_id TEXT NOT NULL,
+                    metric_code INTEGER NOT NULL,
+                    effective_at_ms INTEGER NOT NULL,
+                    issued_at_ms INTEGER NOT NULL,
+                    implausible INTEGER NOT NULL,
+                    resource BLOB NOT NULL
+                );
+                CREATE INDEX observation_by_device ON observation(device_id, effective_at_ms);
+                CREATE INDEX observation_by_issued ON observation(issued_at_ms);
+                CREATE TABLE dead_letter (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    inbox_seq INTEGER NOT NULL REFERENCES inbox(seq),
+                    topic TEXT NOT NULL,
+                    device_id TEXT,
+                    kind TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    created_at_ms INTEGER NOT NULL
+                );
+                CREATE TABLE cursor (
+                    name TEXT PRIMARY KEY,
+                    seq INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

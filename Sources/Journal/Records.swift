@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+
+/// One MQTT message exactly as it arrived, journaled before the broker is acknowledged.
+public struct InboxRecord: Sendable, Hashable, FetchableRecord {
+    /// Monotonic: the order the gateway committed messages in.
+    public let seq: Int64
+    public let topic: String
+    public let payload: [UInt8]
+    public let qos: Int
+    /// The gateway's wall clock at receipt, in Unix milliseconds.
+    public let receivedAtMs: Int64
+
+    public var receivedAt: Date { Date(timeIntervalSince1970: Double(receivedAtMs) / 1000) }
+
+    public init(row: Row) {
+        seq = row["seq"]
+        topic = row["topic"]
+        payload = Array((row["payload"] as Data?) ?? Data())
+        qos = row["qos"]
+        receivedAtMs = row["received_at_ms"]
+    }
+}
+
+/// An Observation ready to be journaled, tied to the message it came from.
+public struct ObservationEntry: Sendable, Hashable {
+    public let id: String
+    public let inboxSeq: Int64
+    public let deviceId: String
+    public let metricCode: UInt32
+    public let effectiveAtMs: Int64
+    public let issuedAtMs: Int64
+    public let implausible: Bool
+    /// The FHIR R4 Observation JSON.
+    public let resource: [UInt8]
+
+    public init(id: String, inboxSeq: Int64, deviceId: String, metricCode: UInt32, effectiveAtMs: Int64, issuedAtMs: Int64, implausible: Bool, resource: [UInt8]) {
+        self.id = id
+        self.inboxSeq = inboxSeq
+        self.deviceId = deviceId
+        self.metricCode = metricCode
+        self.effectiveAtMs = effectiveAtMs
+        self.issuedAtMs = issuedAtMs
+        self.implausible = implausible
+        self.resource = resource
+    }
+}
+
+/// A message that could not become Observations, and why. Its raw bytes stay in the inbox.
+public struct DeadLetter: Sendable, Hashable {
+    public let inboxSeq: Int64
+    public let topic: String
+    public let deviceId: String?
+    public let kind: String
+    public let reason: String
+
+    public init(inboxSeq: Int64, topic: String, deviceId: String?, kind: String, reason: String) {
+        self.inboxSeq = inboxSeq
+        self.topic = topic
+        self.deviceId = deviceId
+        self.kind = kind
+        self.reason = reason
+    }
+}
+
+public struct StoredDeadLetter: Sendable, Hashable {
+    public let id: Int64
+    public let letter: DeadLetter
+    public let createdAtMs: Int64
+}
+
+public struct StoredObservation: Sendable, Hashable {
+    public let id: String
+    public let deviceId: String
+    public let issuedAtMs: Int64
+    public let implausible: Bool
+    public let resource: [UInt8]
+}

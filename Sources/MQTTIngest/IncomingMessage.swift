@@ -1,0 +1,34 @@
+import Foundation
+
+public struct IncomingMessage: Sendable, Hashable {
+    public let topic: String
+    public let payload: [UInt8]
+    public let qos: Int
+    public let retained: Bool
+    /// The gateway's wall clock when the message reached the callback.
+    public let receivedAt: Date
+
+    public init(topic: String, payload: [UInt8], qos: Int, retained: Bool, receivedAt: Date) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retained = retained
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What the handler decided about a message.
+public enum MessageDisposition: Sendable, Equatable {
+    /// Durably stored: let libmosquitto acknowledge it.
+    case stored
+    /// Not stored (quota, disk): the connection is dropped before the acknowledgement is
+    /// written, so the broker keeps the message and redelivers it after we reconnect.
+    case refused(String)
+}
+
+public enum ConnectionEvent: Sendable, Equatable {
+    case connected(sessionPresent: Bool)
+    case subscribed(filters: [String])
+    case disconnected(reason: String)
+    case refused(reason: String)
+}

@@ -1,0 +1,110 @@
+import CMosquitto
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A libmosquitto client that acknowledges a message only after its handler stored it.
+///
+/// libmosquitto 2.0 in threaded mode queues the PUBACK of an incoming QoS 1 message before
+/// `on_message` and writes it in the loop's write phase, after the callback returns. So the
+/// handler commits durably *inside* the callback; when it cannot, the socket is shut down
+/// before the write phase, the queued PUBACK is discarded on reconnect, and the broker
+/// redelivers the message on our persistent session.
+public final class MQTTClient: Sendable {
+    public typealias MessageHandler = @Sendable (IncomingMessage) -> MessageDisposition
+    public typealias EventHandler = @Sendable (ConnectionEvent) -> Void
+
+    private let core: ClientCore
+
+    /// - Parameters:
+    ///   - subscriptions: topic filters subscribed at QoS 1 on every (re)connect.
+    ///   - onMessage: runs on the client's network thread; must return only once the message
+    ///     is durable (or refused).
+    public init(
+        settings: MQTTSettings, subscriptions: [String] = [], logger: Logger,
+        onMessage: @escaping MessageHandler = { _ in .stored }, onEvent: @escaping EventHandler = { _ in }
+    ) throws(MQTTError) {
+        LibraryInit.ensure()
+        core = try ClientCore(settings: settings, subscriptions: subscriptions, logger: logger, onMessage: onMessage, onEvent: onEvent)
+    }
+
+    deinit { core.stop() }
+
+    /// Starts the network thread; it connects, and reconnects with backoff until `stop()`.
+    public func start() { core.start() }
+
+    /// Disconnects cleanly and waits for the network thread to finish.
+    public func stop() { core.stop() }
+
+    public var isConnected: Bool { core.status.isConnected }
+    /// True once every filter of the current connection has been acknowledged by the broker.
+    public var isSubscribed: Bool { core.status.isSubscribed }
+    public var statistics: ClientStatistics { core.status.statistics }
+
+    /// Replaces the subscriptions without dropping the session (used on reload).
+    public func updateSubscriptions(_ filters: [String]) { core.updateSubscriptions(filters) }
+
+    /// Publishes; thread-safe. QoS 1 publishes are tracked until the broker acknowledges them.
+    @discardableResult
+    public func publish(topic: String, payload: [UInt8], qos: Int = 1, retain: Bool = false) throws(MQTTError) -> Int32 {
+        try core.publish(topic: topic, payload: payload, qos: qos, retain: retain)
+    }
+
+    /// Publishes not yet acknowledged by the broker.
+    public var unacknowledgedPublishes: Int { core.status.statistics.publishesOutstanding }
+
+    /// Waits (polling) until the client is connected and subscribed, or the timeout passes.
+    public func waitUntilReady(timeout: Duration) async -> Bool {
+        await poll(timeout: timeout) { self.isConnected && self.isSubscribed }
+    }
+
+    /// Waits until every publish so far was acknowledged, or the timeout passes.
+    public func waitForPublishes(timeout: Duration) async -> Bool {
+        await poll(timeout: timeout) { self.unacknowledgedPublishes == 0 }
+    }
+
+    private func poll(timeout: Duration, _ condition: @Sendable () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+}
+
+public struct ClientStatistics: Sendable, Equatable {
+    public var messagesReceived = 0
+    public var messagesRefused = 0
+    public var connects = 0
+    public var disconnects = 0
+    public var publishesSent = 0
+    public var publishesAcknowledged = 0
+    public var publishesOutstanding: Int { publishesSent - publishesAcknowledged }
+}
+
+public enum MQTTError: Error, Sendable, CustomStringConvertible {
+    case setup(String)
+    case publish(String)
+
+    public var description: String {
+        switch self {
+        case .setup(let reason): "MQTT setup failed: \(reason)"
+        case .publish(let reason): "MQTT publish failed: \(reason)"
+        }
+    }
+}
+
+enum LibraryInit {
+    private static let once: Void = {
+        mosquitto_lib_init()
+        // A peer closing the socket must be an error code, not a process-killing signal.
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
+    static func ensure() { once }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// FHIR dateTime and instant text, with the offset the time was reported in.
+public enum FHIRTime {
+    /// `2007-12-06T12:10:00+01:00`, with milliseconds only when the time has them.
+    public static func dateTime(_ date: Date, utcOffsetSeconds: Int) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: utcOffsetSeconds) ?? TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
+        let millis = Int((Double(c.nanosecond ?? 0) / 1_000_000).rounded())
+        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+        if millis > 0 && millis < 1000 { text += String(format: ".%03d", millis) }
+        return text + offsetText(utcOffsetSeconds)
+    }
+
+    /// A FHIR instant in UTC with milliseconds: the gateway's receive time.
+    public static func instant(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
+        let millis = min(999, Int(Double(c.nanosecond ?? 0) / 1_000_000))
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0, millis)
+    }
+
+    public static func offsetText(_ seconds: Int) -> String {
+        if seconds == 0 { return "Z" }
+        let sign = seconds < 0 ? "-" : "+"
+        let magnitude = abs(seconds)
+        return String(format: "%@%02d:%02d", sign, magnitude / 3600, (magnitude % 3600) / 60)
+    }
+
+    /// Parses RFC 3339 (`2026-11-21T10:00:00Z`, `...+01:00`, fractional seconds optional).
+    /// Returns the instant and the offset it was written in.
+    public static func parseRFC3339(_ text: String) -> (date: Date, utcOffsetSeconds: Int)? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for b in bytes[range] {
+                guard b >= 48 && b <= 57 else { return nil }
+                value = value * 10 + Int(b - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), bytes[4] == UInt8(ascii: "-"), let month = number(5..<7),
+            bytes[7] == UInt8(ascii: "-"), let day = number(8..<10),
+            bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
+            let hour = number(11..<13), bytes[13] == UInt8(ascii: ":"), let minute = number(14..<16),
+            bytes[16] == UInt8(ascii: ":"), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var nanos = 0
+        if bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
+            let digits = bytes[start..<index]
+            guard !digits.isEmpty, digits.count <= 9 else { return nil }
+            nanos = Int(String(decoding: digits, as: UTF8.self))! * Int(pow(10.0, Double(9 - digits.count)))
+        }
+        guard index < bytes.count else { return nil }
+        var offset = 0
+        switch bytes[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            guard index + 1 == bytes.count else { return nil }
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard index + 6 == bytes.count, let oh = number(index + 1..<index + 3), bytes[index + 3] == UInt8(ascii: ":"),
+                let om = number(index + 4..<index + 6), oh < 24, om < 60
+            else { return nil }
+            offset = (oh * 3600 + om * 60) * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
+        default:
+            return nil
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: offset)!
+        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: min(second, 59), nanosecond: nanos)
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
+        return (date, offset)
+    }
+}

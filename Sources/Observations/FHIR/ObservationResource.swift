@@ -1,0 +1,78 @@
+import Foundation
+import JSONDocument
+import Nomenclature
+
+/// The FHIR R4 Observation JSON for a normalized reading.
+enum ObservationResource {
+    static func build(
+        id: String, reading: Reading, value: ReadingValue, receivedAt: Date,
+        assignment: PatientAssignment?, notes: [String], implausible: Bool
+    ) -> JSONValue {
+        let metric = reading.metric
+        let effective = reading.deviceTime.map { FHIRTime.dateTime($0.instant, utcOffsetSeconds: $0.utcOffsetSeconds) }
+            ?? FHIRTime.instant(receivedAt)
+        var members: [JSONMember] = [
+            JSONMember("resourceType", "Observation"),
+            JSONMember("id", .string(id)),
+        ]
+        if implausible {
+            members.append(JSONMember("meta", ["tag": [["system": .string(WardgateSystems.flags), "code": "implausible", "display": "Outside the profile's plausible range"]]]))
+        }
+        members += [
+            JSONMember("identifier", [["system": .string(WardgateSystems.readingIdentifier), "value": .string(id)]]),
+            JSONMember("status", "final"),
+            JSONMember("category", [[
+                "coding": [["system": .string(Nomenclature.categorySystem), "code": .string(Nomenclature.vitalSignsCategory), "display": "Vital Signs"]],
+                "text": "Vital Signs",
+            ]]),
+            JSONMember("code", concept(loinc: metric.loinc, mdc: metric.code, reference: metric.reference, display: metric.display)),
+        ]
+        if let assignment {
+            members.append(JSONMember("subject", .object([
+                "identifier": ["system": .string(assignment.system), "value": .string(assignment.value)],
+                "display": assignment.bed.map { .string("Bed \($0)") },
+            ])))
+        }
+        members += [
+            JSONMember("effectiveDateTime", .string(effective)),
+            JSONMember("issued", .string(FHIRTime.instant(receivedAt))),
+            JSONMember("device", ["identifier": ["system": .string(WardgateSystems.deviceIdentifier), "value": .string(reading.deviceId)]]),
+        ]
+        switch value {
+        case .single(let measured):
+            members += valueMembers(measured)
+        case .panel(let components):
+            let ordered = metric.components.compactMap { term in components[term.role].map { (term, $0) } }
+            members.append(JSONMember("component", .array(ordered.map { term, measured in
+                .object([JSONMember("code", concept(loinc: term.loinc, mdc: term.code, reference: term.reference, display: term.display))] + valueMembers(measured))
+            })))
+        }
+        if !notes.isEmpty {
+            members.append(JSONMember("note", .array(notes.map { ["text": .string($0)] })))
+        }
+        return .object(members)
+    }
+
+    private static func concept(loinc: String?, mdc: UInt32, reference: String, display: String) -> JSONValue {
+        var codings: [JSONValue] = []
+        if let loinc {
+            codings.append(["system": .string(Nomenclature.loincSystem), "code": .string(loinc), "display": .string(display)])
+        }
+        codings.append(["system": .string(Nomenclature.mdcSystem), "code": .string(String(mdc)), "display": .string(reference)])
+        return ["coding": .array(codings), "text": .string(display)]
+    }
+
+    private static func valueMembers(_ measured: MeasuredValue) -> [JSONMember] {
+        switch measured {
+        case .quantity(let q):
+            [JSONMember("valueQuantity", [
+                "value": .number(q.value.text), "unit": .string(q.unit),
+                "system": .string(Nomenclature.ucumSystem), "code": .string(q.unit),
+            ])]
+        case .absent(let reason):
+            [JSONMember("dataAbsentReason", [
+                "coding": [["system": .string(WardgateSystems.dataAbsentReason), "code": .string(reason.rawValue)]],
+            ])]
+        }
+    }
+}

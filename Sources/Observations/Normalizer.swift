@@ -1,0 +1,139 @@
+import Crypto
+import Foundation
+import JSONDocument
+import Nomenclature
+
+/// Turns Readings into FHIR R4 Observations (HL7 PHD IG and R4 vital-signs conventions).
+public struct Normalizer: Sendable {
+    public init() {}
+
+    /// - Parameters:
+    ///   - plausibleRange: bounds in the published unit; a value outside is kept but flagged.
+    ///   - fallbackKey: distinguishes readings whose device sent no time (for example a hash of
+    ///     the raw payload), so a redelivered message maps to the same identifier.
+    public func normalize(
+        _ reading: Reading,
+        receivedAt: Date,
+        plausibleRange: PlausibleRange? = nil,
+        assignment: PatientAssignment? = nil,
+        fallbackKey: String = ""
+    ) throws(NormalizationError) -> NormalizedObservation {
+        var notes: [String] = []
+        var implausible: [String] = []
+        let metric = reading.metric
+
+        func convert(_ measured: MeasuredValue, label: String) throws(NormalizationError) -> MeasuredValue {
+            guard case .quantity(let q) = measured else { return measured }
+            guard let conversion = UnitConversion.find(from: q.unit, to: metric.canonicalUnit) else {
+                throw .unitNotConvertible(metric: metric.reference, unit: q.unit, canonical: metric.canonicalUnit)
+            }
+            if let range = plausibleRange, !range.contains(q.value.decimal) {
+                implausible.append("\(label) \(q.value) \(q.unit) is outside the plausible range \(range.low)–\(range.high) \(q.unit)")
+            }
+            if !conversion.isIdentity {
+                notes.append("\(label) converted from \(q.value) \(q.unit).")
+            }
+            return .quantity(Quantity(value: conversion.convert(q.value), unit: metric.canonicalUnit))
+        }
+
+        let value: ReadingValue
+        switch reading.value {
+        case .single(let measured):
+            guard !metric.isPanel else { throw .panelNeedsComponents(metric: metric.reference) }
+            value = .single(try convert(measured, label: metric.display))
+        case .panel(let components):
+            guard metric.isPanel else { throw .notAPanel(metric: metric.reference) }
+            guard !components.isEmpty else { throw .panelNeedsComponents(metric: metric.reference) }
+            var converted: [ComponentRole: MeasuredValue] = [:]
+            for term in metric.components {
+                if let measured = components[term.role] {
+                    converted[term.role] = try convert(measured, label: term.display)
+                }
+            }
+            for role in components.keys where metric.component(role) == nil {
+                throw .unknownComponent(metric: metric.reference, role: role.rawValue)
+            }
+            value = .panel(converted)
+        }
+        if !implausible.isEmpty {
+            notes.append("Implausible value kept as reported: " + implausible.joined(separator: "; ") + ".")
+        }
+        if let time = reading.deviceTime, time.offsetAssumed {
+            notes.append("The device time carried no UTC offset; the gateway's offset \(FHIRTime.offsetText(time.utcOffsetSeconds)) was applied.")
+        }
+        if reading.deviceTime == nil {
+            notes.append("The device sent no measurement time; effectiveDateTime is the gateway receive time.")
+        }
+
+        let id = Normalizer.readingId(deviceId: reading.deviceId, metricCode: metric.code, deviceTime: reading.deviceTime?.instant, fallbackKey: fallbackKey)
+        let resource = ObservationResource.build(
+            id: id, reading: reading, value: value, receivedAt: receivedAt,
+            assignment: assignment, notes: notes, implausible: !implausible.isEmpty)
+        return NormalizedObservation(
+            id: id, deviceId: reading.deviceId, metricCode: metric.code,
+            effectiveAt: reading.deviceTime?.instant ?? receivedAt, issuedAt: receivedAt,
+            implausible: !implausible.isEmpty, resource: resource)
+    }
+
+    /// A stable id from device, metric and device time: the same reading always gets the same id,
+    /// so broker redeliveries are recognized as duplicates. 128 bits of SHA-256, hex (a valid FHIR id).
+    public static func readingId(deviceId: String, metricCode: UInt32, deviceTime: Date?, fallbackKey: String) -> String {
+        var material = deviceId + "\u{0}" + String(metricCode) + "\u{0}"
+        if let deviceTime {
+            material += String(Int64((deviceTime.timeIntervalSince1970 * 1000).rounded()))
+        } else {
+            material += "received:" + fallbackKey
+        }
+        let digest = SHA256.hash(data: Array(material.utf8))
+        return digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+public struct PlausibleRange: Sendable, Hashable, CustomStringConvertible {
+    public let low: Decimal
+    public let high: Decimal
+
+    public init?(low: Decimal, high: Decimal) {
+        guard low <= high else { return nil }
+        self.low = low
+        self.high = high
+    }
+
+    public func contains(_ value: Decimal) -> Bool { value >= low && value <= high }
+    public var description: String { "[\(low), \(high)]" }
+}
+
+public struct NormalizedObservation: Sendable, Hashable {
+    public let id: String
+    public let deviceId: String
+    public let metricCode: UInt32
+    public let effectiveAt: Date
+    public let issuedAt: Date
+    public let implausible: Bool
+    public let resource: JSONValue
+}
+
+public enum NormalizationError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unitNotConvertible(metric: String, unit: String, canonical: String)
+    case panelNeedsComponents(metric: String)
+    case notAPanel(metric: String)
+    case unknownComponent(metric: String, role: String)
+
+    public var description: String {
+        switch self {
+        case .unitNotConvertible(let metric, let unit, let canonical):
+            "\(metric): unit \"\(unit)\" cannot be converted to \"\(canonical)\""
+        case .panelNeedsComponents(let metric): "\(metric) is a panel and needs component values"
+        case .notAPanel(let metric): "\(metric) is not a panel; it takes a single value"
+        case .unknownComponent(let metric, let role): "\(metric) has no component \"\(role)\""
+        }
+    }
+}
+
+extension Normalizer {
+    /// A key for readings without a device time: the SHA-256 of the raw payload, so the same
+    /// message redelivered maps to the same reading id.
+    public static func payloadKey(_ payload: [UInt8]) -> String {
+        SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import MQTTIngest
+
+/// Many simulated devices publishing over one MQTT connection at a steady total rate.
+public final class SimulatedWard: Sendable {
+    public let devices: [SimulatedDevice]
+    private let client: MQTTClient
+
+    public init(devices: [SimulatedDevice], brokerPort: Int, logger: Logger, clientId: String = "wardgate-sim-\(UUID().uuidString.prefix(6))") throws(MQTTError) {
+        self.devices = devices
+        client = try MQTTClient(
+            settings: MQTTSettings(port: brokerPort, clientId: clientId, cleanStart: true, reconnect: Backoff(initial: .milliseconds(50), maximum: .seconds(1))),
+            logger: logger)
+        client.start()
+    }
+
+    /// A ward of `count` devices, alternating JSON wearables (some in °F) and SenML sensors.
+    public static func devices(count: Int, seed: UInt64 = 7) -> [SimulatedDevice] {
+        (0..<count).map { i in
+            let kind: SimulatedDevice.Kind = i % 3 == 2 ? .senml : .wearableJSON
+            let id = String(format: "bed-%02d-%@", i + 1, kind == .senml ? "sensor" : "wrist")
+            return SimulatedDevice(id: id, kind: kind, fahrenheit: i % 6 == 1, seed: seed &+ UInt64(i))
+        }
+    }
+
+    public func waitUntilConnected(timeout: Duration) async -> Bool { await client.waitUntilReady(timeout: timeout) }
+
+    /// Publishes one payload per device per round, `rounds` times, at `roundsPerSecond`.
+    /// Device times advance by at least one millisecond per round so every payload is distinct.
+    public func run(rounds: Int, roundsPerSecond: Double, startTime: Date = Date(), onRound: @Sendable (Int) -> Void = { _ in }) async throws -> Int {
+        var devices = self.devices
+        var published = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        let interval = 1.0 / roundsPerSecond
+        var lastTime = startTime.addingTimeInterval(-1)
+        for round in 0..<rounds {
+            try Task.checkCancellation()
+            let due = start + .seconds(interval * Double(round))
+            if due > clock.now { try await Task.sleep(until: due, clock: clock) }
+            var now = Date()
+            if now.timeIntervalSince(lastTime) < 0.001 { now = lastTime.addingTimeInterval(0.001) }
+            lastTime = now
+            for index in devices.indices {
+                let payload = devices[index].nextPayload(at: now)
+                try client.publish(topic: devices[index].topic, payload: payload, qos: 1)
+                published += 1
+            }
+            onRound(round)
+        }
+        return published
+    }
+
+    /// Publishes an arbitrary payload (for faults and tests).
+    public func publish(topic: String, payload: [UInt8]) throws(MQTTError) {
+        try client.publish(topic: topic, payload: payload, qos: 1)
+    }
+
+    public func waitForPublishes(timeout: Duration) async -> Bool { await client.waitForPublishes(timeout: timeout) }
+
+    public func stop() { client.stop() }
+}

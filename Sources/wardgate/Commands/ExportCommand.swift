@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Journal
+import Observations
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Print the journal's Observations as NDJSON or as a FHIR Bundle (collection).")
+
+    @Option(name: .long, help: "The configuration file (YAML).")
+    var config: String
+
+    @Option(name: .long, help: "Only Observations the gateway received at or after this RFC 3339 time.")
+    var since: String?
+
+    @Option(name: .long, help: "ndjson (one Observation per line) or bundle (a FHIR Bundle of type collection).")
+    var format: String = "ndjson"
+
+    func run() throws {
+        guard let exportFormat = ObservationExport.Format(rawValue: format) else {
+            CommandSupport.printError("--format must be ndjson or bundle")
+            throw ExitCode(2)
+        }
+        var sinceDate: Date?
+        if let since {
+            guard let parsed = FHIRTime.parseRFC3339(since) else {
+                CommandSupport.printError("--since must be an RFC 3339 time such as 2026-11-21T08:00:00Z")
+                throw ExitCode(2)
+            }
+            sinceDate = parsed.date
+        }
+        let settings = try CommandSupport.loadConfig(config)
+        do {
+            let journal = try Journal(directory: settings.stateDirectory, durability: settings.durability)
+            let observations = try journal.observations(issuedSince: sinceDate)
+            try ObservationExport.export(observations, format: exportFormat) { print($0) }
+        } catch {
+            CommandSupport.printError("export failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

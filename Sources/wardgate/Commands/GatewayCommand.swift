@@ -1,0 +1,38 @@
+import ArgumentParser
+import DeviceIdentity
+import Foundation
+
+/// `wardgate gateway enroll`: the gateway's own identity, which signs Merkle log checkpoints.
+struct GatewayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Manage the gateway's own signing identity.",
+        subcommands: [Enroll.self]
+    )
+
+    struct Enroll: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue the gateway certificate (new P-256 key in the keystore).")
+
+        @Option(help: "CA directory.")
+        var caDir: String
+
+        @Option(help: "Keystore directory.")
+        var keystore: String
+
+        @Option(help: "Gateway id.")
+        var id: String
+
+        @Option(help: "Certificate validity in days.")
+        var validityDays: Int = Enrollment.defaultValidityDays
+
+        func run() throws {
+            try IdentityCLI.runReportingFailures {
+                let ca = try CertificateAuthority.open(directory: caDir)
+                let outcome = try Enrollment.enroll(
+                    kind: .gateway, id: id, ca: ca, keystore: Keystore(directory: keystore), validityDays: validityDays
+                )
+                IdentityCLI.printEnrollment(outcome)
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct Wardgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wardgate",
+        abstract: "Ward gateway: MQTT vitals to durable, normalized FHIR R4 Observations.",
+        subcommands: [
+            RunCommand.self, DemoCommand.self, ConfigCommand.self, ProfilesCommand.self,
+            DecodeCommand.self, ExportCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,119 @@
+import Foundation
+import JSONDocument
+import Testing
+@testable import DeviceIdentity
+
+/// A fresh directory under the system temp dir, removed when the value is deinitialized.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.path
+        path = "\(base)/wardgate-identity-\(UUID().uuidString.prefix(12))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func sub(_ name: String) -> String { "\(path)/\(name)" }
+
+    func write(_ text: String, to name: String) throws -> String {
+        let file = sub(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    func write(_ bytes: [UInt8], to name: String) throws -> String {
+        let file = sub(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var output: String { stdout + stderr }
+}
+
+/// Runs an external tool through /usr/bin/env. A missing tool makes the test fail (the launch
+/// succeeds but env exits 127), never skip.
+@discardableResult
+func run(_ arguments: [String], input: [UInt8]? = nil) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let inputPipe = Pipe()
+    process.standardInput = inputPipe
+    try process.run()
+    if let input { inputPipe.fileHandleForWriting.write(Data(input)) }
+    try inputPipe.fileHandleForWriting.close()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessResult(
+        status: process.terminationStatus,
+        stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self)
+    )
+}
+
+/// Fixed instants so validity tests never depend on the wall clock.
+enum Instants {
+    /// 2021-01-01T00:00:00Z
+    static let caCreated = Date(timeIntervalSince1970: 1_609_459_200)
+    /// 2021-03-01T00:00:00Z
+    static let enrolled = Date(timeIntervalSince1970: 1_614_556_800)
+    static func days(_ n: Double, after date: Date) -> Date { date.addingTimeInterval(n * 86_400) }
+}
+
+/// A CA and keystore in a temporary directory.
+struct WardFixture {
+    let directory: TemporaryDirectory
+    let ca: CertificateAuthority
+    let keystore: Keystore
+
+    init(now: Date = Instants.caCreated, name: String = "Ward 7B CA") throws {
+        directory = try TemporaryDirectory()
+        ca = try CertificateAuthority.create(directory: directory.sub("ca"), name: name, validityDays: 3650, now: now)
+        keystore = Keystore(directory: directory.sub("keystore"))
+    }
+
+    @discardableResult
+    func enroll(_ id: String, kind: IdentityKind = .device, days: Int = 365, at now: Date = Instants.enrolled, csr: String? = nil) throws -> Enrollment.Outcome {
+        try Enrollment.enroll(kind: kind, id: id, ca: ca, keystore: keystore, csrPath: csr, validityDays: days, now: now)
+    }
+
+    func registry() throws -> IdentityRegistry {
+        try IdentityRegistry(keystore: keystore.directory, autoRefreshInterval: nil)
+    }
+}
+
+func fileMode(_ path: String) throws -> Int {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    return (attributes[.posixPermissions] as? Int) ?? -1
+}
+
+func chmod(_ path: String, _ mode: Int) throws {
+    try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+}
+
+/// A vital-sign Observation with non-canonical member order and number lexemes.
+func sampleObservation(device: String = "bed-12", value: String = "72.0") -> JSONValue {
+    [
+        "resourceType": "Observation",
+        "status": "final",
+        "id": "obs-1",
+        "code": ["coding": [["system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"]]],
+        "valueQuantity": ["value": .number(value), "unit": "beats/minute", "system": "http://unitsofmeasure.org", "code": "/min"],
+        "effectiveDateTime": "2021-03-01T08:15:30.250Z",
+        "device": ["identifier": ["system": "urn:ietf:rfc:3986", "value": .string("urn:wardgate:device:\(device)")]],
+        "note": [["text": "caf\u{E9} \u{20AC} \u{1F600} \"quoted\"\n"]],
+        "referenceRange": [["low": ["value": .number("6.0E1")], "high": ["value": .number("100")]]],
+    ]
+}
