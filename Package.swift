@@ -65,6 +65,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TransparencyLog",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "MQTTIngest",
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
@@ -96,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "wardgate",
             dependencies: [
-                "Gateway", "DeviceProfiles", "Observations", "Journal", "Simulation", "DeviceIdentity", "IEEE11073",
+                "Gateway", "DeviceProfiles", "Observations", "Journal", "Simulation", "DeviceIdentity", "IEEE11073", "TransparencyLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -114,6 +122,7 @@ let package = Package(
         .testTarget(
             name: "DeviceProfilesTests",
             dependencies: ["DeviceProfiles", "Observations", "JSONDocument", "Nomenclature"],
+            exclude: ["Resources"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -127,13 +136,36 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "TransparencyLogTests",
+            dependencies: [
+                "TransparencyLog",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            exclude: ["Resources"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "DeviceIdentityTests",
-            dependencies: ["DeviceIdentity", "JSONDocument"],
+            dependencies: [
+                "DeviceIdentity", "JSONDocument",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MQTTIngestTests",
+            dependencies: ["MQTTIngest", "Simulation", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles"],
+            dependencies: [
+                "Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles", "Observations",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -119,6 +119,7 @@ public struct JSONParser {
         guard let first = current, isDigit(first) else { throw error("invalid number") }
         if first == UInt8(ascii: "0") {
             index += 1
+            if let next = current, isDigit(next) { throw error("invalid number: leading zero") }
         } else {
             while let byte = current, isDigit(byte) { index += 1 }
         }

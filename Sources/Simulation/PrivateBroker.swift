@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -64,22 +65,17 @@ public final class PrivateBroker: Sendable {
         guard let binary = Executables.find("mosquitto", extra: ["/usr/sbin"]) else {
             throw .broker("the mosquitto binary is not installed (Debian: apt-get install mosquitto)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-c", configPath]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { throw .broker("cannot start mosquitto: \(error.localizedDescription)") }
-        self.process.set(process)
+        let child = try ChildProcess.spawn(binary, arguments: ["-c", configPath])
+        process.set(child)
         guard FreePort.waitUntilListening(port: port, timeout: 10) else {
-            process.terminate()
+            child.stop(grace: 1)
             throw .broker("mosquitto did not start listening on port \(port); see \(directory)/mosquitto.log")
         }
     }
 
     /// Stops the broker with SIGTERM; it saves its persistence file on the way out.
     public func stop() {
-        process.take()?.terminateAndWait()
+        process.take()?.stop()
     }
 
     /// Stops and starts the broker again on the same port with the same persistent state.
@@ -89,25 +85,45 @@ public final class PrivateBroker: Sendable {
     }
 }
 
-/// Holds the running process; Foundation's `Process` is not declared Sendable, so all access
-/// goes through the lock.
-final class ProcessBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var process: Process?
+/// Holds the running broker process behind a lock.
+final class ProcessBox: Sendable {
+    private let child = Mutex<ChildProcess?>(nil)
 
-    func set(_ process: Process) { lock.withLock { self.process = process } }
-    func take() -> Process? { lock.withLock { defer { process = nil }; return process } }
+    func set(_ process: ChildProcess) { child.withLock { $0 = process } }
+    func take() -> ChildProcess? { child.withLock { current in defer { current = nil }; return current } }
 }
 
-extension Process {
-    /// SIGTERM, then SIGKILL if the process has not exited after `grace` seconds.
-    func terminateAndWait(grace: TimeInterval = 5) {
-        guard isRunning else { return }
-        terminate()
+/// A child process started with posix_spawn and reaped with waitpid, so its exit is seen at once.
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+
+    public static func spawn(_ path: String, arguments: [String]) throws(SimulationError) -> ChildProcess {
+        var pid: pid_t = 0
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard rc == 0 else { throw .broker("cannot start \(path): \(String(cString: strerror(rc)))") }
+        return ChildProcess(pid: pid)
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited after `grace` seconds; always reaps it.
+    public func stop(grace: TimeInterval = 5) {
+        kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
-        while isRunning && Date() < deadline { usleep(10_000) }
-        if isRunning { kill(processIdentifier, SIGKILL) }
-        waitUntilExit()
+        var status: Int32 = 0
+        while Date() < deadline {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            // ECHILD: someone else in the process (Foundation) already reaped it.
+            if reaped == pid || (reaped == -1 && errno == ECHILD) { return }
+            usleep(5_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
     }
 }
 

@@ -28,26 +28,27 @@ public final class SimulatedWard: Sendable {
 
     /// Publishes one payload per device per round, `rounds` times, at `roundsPerSecond`.
     /// Device times advance by at least one millisecond per round so every payload is distinct.
-    public func run(rounds: Int, roundsPerSecond: Double, startTime: Date = Date(), onRound: @Sendable (Int) -> Void = { _ in }) async throws -> Int {
+    public func run(rounds: Int, roundsPerSecond: Double, onRound: @Sendable (_ round: Int, _ deviceTimeMs: Int64) -> Void = { _, _ in }) async throws -> Int {
         var devices = self.devices
         var published = 0
         let clock = ContinuousClock()
         let start = clock.now
         let interval = 1.0 / roundsPerSecond
-        var lastTime = startTime.addingTimeInterval(-1)
+        var lastMs: Int64 = 0
         for round in 0..<rounds {
             try Task.checkCancellation()
             let due = start + .seconds(interval * Double(round))
             if due > clock.now { try await Task.sleep(until: due, clock: clock) }
-            var now = Date()
-            if now.timeIntervalSince(lastTime) < 0.001 { now = lastTime.addingTimeInterval(0.001) }
-            lastTime = now
+            // Whole, strictly increasing milliseconds: the device time of this round's payloads.
+            let ms = max(lastMs + 1, Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+            lastMs = ms
+            let now = Date(timeIntervalSince1970: Double(ms) / 1000)
             for index in devices.indices {
                 let payload = devices[index].nextPayload(at: now)
                 try client.publish(topic: devices[index].topic, payload: payload, qos: 1)
                 published += 1
             }
-            onRound(round)
+            onRound(round, ms)
         }
         return published
     }

@@ -7,7 +7,8 @@ struct Wardgate: AsyncParsableCommand {
         abstract: "Ward gateway: MQTT vitals to durable, normalized FHIR R4 Observations.",
         subcommands: [
             RunCommand.self, DemoCommand.self, ConfigCommand.self, ProfilesCommand.self,
-            DecodeCommand.self, ExportCommand.self,
+            DecodeCommand.self, ExportCommand.self, CACommand.self, DeviceCommand.self, GatewayCommand.self,
+            LogCommand.self,
         ]
     )
 }

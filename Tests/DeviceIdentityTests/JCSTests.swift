@@ -96,6 +96,21 @@ struct JCSTests {
         #expect(try JCS.canonicalString(JSONParser.parse(input)) == expected)
     }
 
+    /// The UTF-8 fast comparison must equal plain UTF-16 code-unit order on every kind of scalar.
+    @Test func memberOrderEqualsUTF16CodeUnitOrder() {
+        let pool: [Unicode.Scalar] = ["a", "Z", "\u{7F}", "\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{FB33}", "\u{FFFF}", "\u{10000}", "\u{1F600}", "\u{10FFFF}"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            func random() -> String {
+                var scalars = String.UnicodeScalarView()
+                for _ in 0..<Int.random(in: 0...3, using: &generator) { scalars.append(pool.randomElement(using: &generator)!) }
+                return String(scalars)
+            }
+            let (a, b) = (random(), random())
+            #expect(JCS.utf16Precedes(a, b) == a.utf16.lexicographicallyPrecedes(b.utf16), "\(a.unicodeScalars.map(\.value)) vs \(b.unicodeScalars.map(\.value))")
+        }
+    }
+
     @Test func controlCharactersUseMinimalEscapes() throws {
         let value = JSONValue.string("\u{0}\u{1}\u{8}\t\n\u{B}\u{C}\r\u{1F}\u{7F}\u{2028}/")
         #expect(try JCS.canonicalString(value) == "\"\\u0000\\u0001\\b\\t\\n\\u000b\\f\\r\\u001f\u{7F}\u{2028}/\"")

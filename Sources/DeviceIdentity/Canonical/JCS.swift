@@ -48,11 +48,42 @@ public enum JCS {
     /// normalization). Duplicate names, compared as code units, have no canonical form.
     static func sortedMembers(_ members: [JSONMember]) throws(JCSError) -> [JSONMember] {
         if members.count < 2 { return members }
-        let sorted = members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
-        for position in 1..<sorted.count where sorted[position - 1].key.utf16.elementsEqual(sorted[position].key.utf16) {
+        var sorted = members
+        var alreadySorted = true
+        for position in 1..<members.count where !utf16Precedes(members[position - 1].key, members[position].key) {
+            alreadySorted = false
+            break
+        }
+        if !alreadySorted { sorted.sort { utf16Precedes($0.key, $1.key) } }
+        for position in 1..<sorted.count where !utf16Precedes(sorted[position - 1].key, sorted[position].key) {
             throw .duplicateMemberName(sorted[position].key)
         }
         return sorted
+    }
+
+    /// UTF-16 code-unit order, computed on UTF-8 bytes without transcoding. The two orders agree
+    /// except between U+E000–U+FFFF (UTF-8 lead byte 0xEE/0xEF) and supplementary characters
+    /// (lead byte 0xF0–0xF4), which UTF-16 puts first (as surrogates D800–DFFF).
+    static func utf16Precedes(_ lhs: String, _ rhs: String) -> Bool {
+        let fast = lhs.utf8.withContiguousStorageIfAvailable { a in
+            rhs.utf8.withContiguousStorageIfAvailable { b -> Bool in
+                let count = min(a.count, b.count)
+                var index = 0
+                while index < count {
+                    let x = a[index]
+                    let y = b[index]
+                    if x != y {
+                        if x >= 0xF0 && (y == 0xEE || y == 0xEF) { return true }
+                        if y >= 0xF0 && (x == 0xEE || x == 0xEF) { return false }
+                        return x < y
+                    }
+                    index += 1
+                }
+                return a.count < b.count
+            }
+        }
+        if let result = fast ?? nil { return result }
+        return lhs.utf16.lexicographicallyPrecedes(rhs.utf16)
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
@@ -63,7 +94,11 @@ public enum JCS {
         out.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in
-            for byte in bytes {
+            // Copy runs that need no escaping in one go; most strings are a single run.
+            var runStart = 0
+            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                runStart = index + 1
                 switch byte {
                 case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
                 case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
@@ -72,11 +107,11 @@ public enum JCS {
                 case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
                 case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
                 case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x00..<0x20:
+                default:
                     out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
-                default: out.append(byte)
                 }
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         out.append(UInt8(ascii: "\""))
     }

@@ -17,16 +17,46 @@ public enum Base64URL {
 
     /// Appends the encoding of `bytes` to `out` as ASCII bytes.
     public static func append<Bytes: Collection<UInt8>>(_ bytes: Bytes, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + (bytes.count * 4 + 2) / 3)
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = b1 == nil ? nil : iterator.next()
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            if let b1 {
-                out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-                if let b2 { out.append(alphabet[Int(b2 & 0x3F)]) }
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            appendContiguous(buffer, to: &out)
+        }
+        if done == nil { appendContiguous(Array(bytes), to: &out) }
+    }
+
+    private static func appendContiguous(_ input: [UInt8], to out: inout [UInt8]) {
+        input.withUnsafeBufferPointer { appendContiguous($0, to: &out) }
+    }
+
+    /// Whole 3-byte groups in a tight loop, then the 1- or 2-byte tail.
+    private static func appendContiguous(_ input: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        let wholeGroups = input.count / 3
+        let tail = input.count % 3
+        let produced = wholeGroups * 4 + (tail == 0 ? 0 : tail + 1)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: produced))
+        alphabet.withUnsafeBufferPointer { table in
+            out.withUnsafeMutableBufferPointer { output in
+                var o = start
+                var i = 0
+                for _ in 0..<wholeGroups {
+                    let value = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                    output[o] = table[Int(value >> 18)]
+                    output[o + 1] = table[Int(value >> 12 & 0x3F)]
+                    output[o + 2] = table[Int(value >> 6 & 0x3F)]
+                    output[o + 3] = table[Int(value & 0x3F)]
+                    i += 3
+                    o += 4
+                }
+                if tail == 1 {
+                    let value = UInt32(input[i]) << 16
+                    output[o] = table[Int(value >> 18)]
+                    output[o + 1] = table[Int(value >> 12 & 0x3F)]
+                } else if tail == 2 {
+                    let value = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+                    output[o] = table[Int(value >> 18)]
+                    output[o + 1] = table[Int(value >> 12 & 0x3F)]
+                    output[o + 2] = table[Int(value >> 6 & 0x3F)]
+                }
             }
         }
     }

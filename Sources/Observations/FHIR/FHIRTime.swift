@@ -4,22 +4,27 @@ import Foundation
 public enum FHIRTime {
     /// `2007-12-06T12:10:00+01:00`, with milliseconds only when the time has them.
     public static func dateTime(_ date: Date, utcOffsetSeconds: Int) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: utcOffsetSeconds) ?? TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
-        let millis = Int((Double(c.nanosecond ?? 0) / 1_000_000).rounded())
-        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
-        if millis > 0 && millis < 1000 { text += String(format: ".%03d", millis) }
-        return text + offsetText(utcOffsetSeconds)
+        let (text, millis) = civil(date, offsetSeconds: utcOffsetSeconds)
+        return text + (millis > 0 ? String(format: ".%03d", millis) : "") + offsetText(utcOffsetSeconds)
     }
 
     /// A FHIR instant in UTC with milliseconds: the gateway's receive time.
     public static func instant(_ date: Date) -> String {
+        let (text, millis) = civil(date, offsetSeconds: 0)
+        return text + String(format: ".%03dZ", millis)
+    }
+
+    /// Calendar fields at whole milliseconds. Rounding to integer milliseconds first keeps
+    /// .123 from printing as .122 when the binary fraction falls just below it.
+    private static func civil(_ date: Date, offsetSeconds: Int) -> (String, Int) {
+        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000
+        let millis = Int(totalMillis - seconds * 1000)
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
-        let millis = min(999, Int(Double(c.nanosecond ?? 0) / 1_000_000))
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0, millis)
+        calendar.timeZone = TimeZone(secondsFromGMT: offsetSeconds) ?? TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+        return (text, millis)
     }
 
     public static func offsetText(_ seconds: Int) -> String {

@@ -1,0 +1,96 @@
+import GRDB
+import Foundation
+import Gateway
+import Journal
+import Logging
+import MQTTIngest
+import Simulation
+
+/// Paths and helpers shared by the gateway tests.
+enum TestSupport {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+        }
+        fatalError("package root not found above \(#filePath)")
+    }()
+
+    static var shippedProfiles: String { packageRoot + "/DeviceProfiles" }
+
+    /// The `wardgate` executable built beside the test bundle.
+    static var wardgateBinary: String {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = exe.deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("wardgate").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return packageRoot + "/.build/debug/wardgate"
+    }
+
+    static func temporaryDirectory(_ name: String) -> String {
+        let path = NSTemporaryDirectory() + "wardgate-test-\(name)-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "test.gateway")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    static func config(directory: String, brokerPort: Int, clientId: String = "wardgate-test", maxBytes: Int64 = GatewayConfig.defaultMaxJournalBytes) -> GatewayConfig {
+        GatewayConfig(
+            gatewayId: "test-ward", stateDirectory: directory + "/state",
+            mqtt: MQTTSettings(port: brokerPort, clientId: clientId, reconnect: Backoff(initial: .milliseconds(50), maximum: .milliseconds(500))),
+            profilesDirectory: shippedProfiles, maxJournalBytes: maxBytes)
+    }
+
+    static func writeConfigFile(directory: String, brokerPort: Int, clientId: String) throws -> String {
+        let yaml = """
+            gateway: {id: test-ward, stateDirectory: \(directory)/state}
+            mqtt: {host: 127.0.0.1, port: \(brokerPort), clientId: \(clientId), protocol: 5,
+                   reconnect: {initial: 50ms, maximum: 500ms}}
+            profiles: {directory: \(shippedProfiles)}
+            journal: {durability: process, maxBytes: 1GiB}
+            logging: {level: info}
+            """
+        let path = directory + "/wardgate.yml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
+    static func eventually(timeout: Duration, _ condition: () throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return try condition()
+    }
+}
+
+/// What a simulated ward published, to check against the journal afterwards.
+struct PublishedReading: Hashable {
+    let deviceId: String
+    let deviceTimeMs: Int64
+}
+
+extension Journal {
+    /// (device, effective time) → how many Observations the journal holds for it.
+    func observationCountsByDeviceAndTime() throws -> [PublishedReading: Int] {
+        try read { db in
+            var counts: [PublishedReading: Int] = [:]
+            let rows = try Row.fetchAll(db, sql: "SELECT device_id, effective_at_ms, COUNT(*) AS n FROM observation GROUP BY device_id, effective_at_ms")
+            for row in rows {
+                counts[PublishedReading(deviceId: row["device_id"], deviceTimeMs: row["effective_at_ms"])] = row["n"]
+            }
+            return counts
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import MQTTIngest
+import Simulation
+import Synchronization
+import Testing
+
+@Suite("MQTT client over a real mosquitto")
+struct MQTTClientTests {
+    let logger = Logger(label: "test.mqtt")
+
+    @Test("a message whose commit is refused is not acknowledged: the broker redelivers it")
+    func refusedMessageIsRedelivered() async throws {
+        let broker = try PrivateBroker.start()
+        defer { broker.stop() }
+        let deliveries = Mutex<[String]>([])
+        let refuseFirst = Atomic<Int>(2)
+        let settings = MQTTSettings(port: broker.port, clientId: "refusing-subscriber", reconnect: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
+        let subscriber = try MQTTClient(settings: settings, subscriptions: ["t/#"], logger: logger) { message in
+            let text = String(decoding: message.payload, as: UTF8.self)
+            deliveries.withLock { $0.append(text) }
+            // The first two deliveries fail to "commit", as a full disk would.
+            if refuseFirst.subtract(1, ordering: .relaxed).newValue >= 0 { return .refused("simulated disk failure") }
+            return .stored
+        }
+        subscriber.start()
+        defer { subscriber.stop() }
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(10)))
+
+        let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "publisher", cleanStart: true), logger: logger)
+        publisher.start()
+        defer { publisher.stop() }
+        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        try publisher.publish(topic: "t/1", payload: Array("reading-1".utf8), qos: 1)
+        #expect(await publisher.waitForPublishes(timeout: .seconds(10)))
+
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, subscriber.statistics.messagesReceived < 1 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let seen = deliveries.withLock { $0 }
+        // Refused twice, so delivered at least three times; stored exactly once.
+        #expect(seen.count >= 3)
+        #expect(Set(seen) == ["reading-1"])
+        #expect(subscriber.statistics.messagesReceived == 1)
+        #expect(subscriber.statistics.messagesRefused == 2)
+        #expect(subscriber.statistics.connects >= 3)
+    }
+
+    @Test("a persistent session keeps messages published while the subscriber is away", arguments: [MQTTSettings.ProtocolVersion.v5, .v311])
+    func persistentSession(version: MQTTSettings.ProtocolVersion) async throws {
+        let broker = try PrivateBroker.start()
+        defer { broker.stop() }
+        let received = Mutex<[String]>([])
+        let settings = MQTTSettings(port: broker.port, clientId: "persistent-\(version.rawValue)", protocolVersion: version)
+        func makeSubscriber() throws -> MQTTClient {
+            try MQTTClient(settings: settings, subscriptions: ["p/+"], logger: logger) { message in
+                received.withLock { $0.append(String(decoding: message.payload, as: UTF8.self)) }
+                return .stored
+            }
+        }
+        let first = try makeSubscriber()
+        first.start()
+        #expect(await first.waitUntilReady(timeout: .seconds(10)))
+        first.stop()
+
+        let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "pub-\(version.rawValue)", protocolVersion: version, cleanStart: true), logger: logger)
+        publisher.start()
+        defer { publisher.stop() }
+        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        for i in 0..<50 { try publisher.publish(topic: "p/x", payload: Array("m\(i)".utf8)) }
+        #expect(await publisher.waitForPublishes(timeout: .seconds(10)))
+
+        let second = try makeSubscriber()
+        second.start()
+        defer { second.stop() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, received.withLock({ $0.count }) < 50 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(Set(received.withLock { $0 }) == Set((0..<50).map { "m\($0)" }))
+    }
+
+    @Test("the client reconnects and resubscribes after the broker restarts")
+    func reconnectAfterBrokerRestart() async throws {
+        let broker = try PrivateBroker.start()
+        defer { broker.stop() }
+        let received = Atomic<Int>(0)
+        let settings = MQTTSettings(port: broker.port, clientId: "reconnecting", reconnect: Backoff(initial: .milliseconds(50), maximum: .milliseconds(500)))
+        let subscriber = try MQTTClient(settings: settings, subscriptions: ["r/#"], logger: logger) { _ in
+            received.add(1, ordering: .relaxed)
+            return .stored
+        }
+        subscriber.start()
+        defer { subscriber.stop() }
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(10)))
+        try broker.restart()
+        // After the restart the client must come back on its own, without a call from us.
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(15)))
+        #expect(subscriber.statistics.connects >= 2)
+
+        let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "pub-r", cleanStart: true), logger: logger)
+        publisher.start()
+        defer { publisher.stop() }
+        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        try publisher.publish(topic: "r/1", payload: [1, 2, 3])
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, received.load(ordering: .relaxed) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(received.load(ordering: .relaxed) == 1)
+    }
+
+    @Test("backoff delays grow exponentially, stay within [½·ceiling, ceiling], and are capped")
+    func backoffBounds() {
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+        var generator = SeededGenerator(seed: 42)
+        #expect(backoff.ceiling(attempt: 0) == .milliseconds(100))
+        #expect(backoff.ceiling(attempt: 3) == .milliseconds(800))
+        #expect(backoff.ceiling(attempt: 20) == .seconds(5))
+        var distinct = Set<Duration>()
+        for attempt in 0..<12 {
+            for _ in 0..<50 {
+                let delay = backoff.delay(attempt: attempt, using: &generator)
+                let ceiling = backoff.ceiling(attempt: attempt)
+                #expect(delay <= ceiling)
+                #expect(delay >= ceiling / 2)
+                distinct.insert(delay)
+            }
+        }
+        // Jitter: delays for one attempt differ from one another.
+        #expect(distinct.count > 100)
+    }
+}
