@@ -94,7 +94,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
-                "Simulation", "JSONDocument",
+                "Simulation", "JSONDocument", "DeviceIdentity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -164,6 +164,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles", "Observations",
+                "DeviceIdentity",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -1,3 +1,4 @@
+import DeviceIdentity
 import DeviceProfiles
 import Foundation
 import Journal
@@ -36,8 +37,18 @@ public final class Gateway: Sendable {
         } catch {
             throw .journal(error)
         }
+        var identity: IdentityRegistry?
+        if let settings = config.identity {
+            do {
+                identity = try IdentityRegistry(keystore: settings.keystore, caCertificatePath: settings.caCertificate, crlPath: settings.crl)
+            } catch {
+                throw .identity(error)
+            }
+        } else {
+            logger.warning("no identity section: readings are journaled unsigned and quarantined")
+        }
         metrics = GatewayMetrics()
-        runtime = RuntimeState(profiles: profiles, assignments: assignments)
+        runtime = RuntimeState(profiles: profiles, assignments: assignments, identity: identity)
         processor = ObservationProcessor(journal: journal, runtime: runtime, metrics: metrics, logger: logger, wake: wake)
         let ingest = IngestHandler(journal: journal, metrics: metrics, logger: logger, wake: wake)
         do {
@@ -89,11 +100,18 @@ public final class Gateway: Sendable {
         do {
             let profiles = try ProfileSet.load(directory: config.profilesDirectory)
             try runtime.assignments.reload(force: true)
+            if let summary = try runtime.identity?.reload() {
+                logger.info("reloaded keystore and CRL", metadata: ["identities": "\(summary.identities.count)", "unusable": "\(summary.failures.count)"])
+            }
             runtime.replaceProfiles(profiles)
             client.updateSubscriptions(profiles.subscriptionFilters)
             logger.info("reloaded profiles and assignments", metadata: ["profiles": "\(profiles.profiles.map(\.id))"])
-        } catch {
+        } catch let error as YAMLIssues {
             throw .invalidFiles(error)
+        } catch let error as IdentityError {
+            throw .identity(error)
+        } catch {
+            throw .identity(.invalidArgument("\(error)"))
         }
     }
 
@@ -108,12 +126,14 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case invalidFiles(YAMLIssues)
     case journal(JournalError)
     case mqtt(MQTTError)
+    case identity(IdentityError)
 
     public var description: String {
         switch self {
         case .invalidFiles(let issues): issues.description
         case .journal(let error): error.description
         case .mqtt(let error): error.description
+        case .identity(let error): "identity: \(error)"
         }
     }
 }

@@ -77,11 +77,15 @@ public final class Journal: Sendable {
             var inserted = 0
             let insert = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO observation
-                (id, inbox_seq, device_id, metric_code, effective_at_ms, issued_at_ms, implausible, resource)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                (id, inbox_seq, device_id, metric_code, effective_at_ms, issued_at_ms, implausible, resource,
+                 jws, signed_at_ms, signer_thumbprint, quarantine_reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for o in observations {
-                try insert.execute(arguments: [o.id, o.inboxSeq, o.deviceId, Int64(o.metricCode), o.effectiveAtMs, o.issuedAtMs, o.implausible, Data(o.resource)])
+                try insert.execute(arguments: [
+                    o.id, o.inboxSeq, o.deviceId, Int64(o.metricCode), o.effectiveAtMs, o.issuedAtMs, o.implausible, Data(o.resource),
+                    o.signature?.jws, o.signature?.signedAtMs, o.signature?.certificateThumbprint, o.quarantineReason,
+                ])
                 inserted += db.changesCount
             }
             for letter in deadLetters {
@@ -109,14 +113,16 @@ public final class Journal: Sendable {
                 inboxRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0,
                 pendingRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE seq > ?", arguments: [cursor]) ?? 0,
                 observations: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation") ?? 0,
+                signed: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE jws IS NOT NULL") ?? 0,
+                quarantined: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE quarantine_reason IS NOT NULL") ?? 0,
                 deadLetters: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dead_letter") ?? 0)
         }
     }
 
     /// Observations in the order they were journaled, optionally those received since a time.
-    public func observations(issuedSince since: Date? = nil, deviceId: String? = nil, limit: Int? = nil) throws(JournalError) -> [StoredObservation] {
+    public func observations(issuedSince since: Date? = nil, deviceId: String? = nil, quarantinedOnly: Bool = false, limit: Int? = nil) throws(JournalError) -> [StoredObservation] {
         try read { db in
-            var sql = "SELECT id, device_id, issued_at_ms, implausible, resource FROM observation WHERE 1"
+            var sql = "SELECT * FROM observation WHERE 1"
             var arguments: StatementArguments = []
             if let since {
                 sql += " AND issued_at_ms >= ?"
@@ -126,14 +132,24 @@ public final class Journal: Sendable {
                 sql += " AND device_id = ?"
                 _ = arguments.append(contentsOf: [deviceId])
             }
+            if quarantinedOnly { sql += " AND quarantine_reason IS NOT NULL" }
             sql += " ORDER BY rowid"
             if let limit { sql += " LIMIT \(max(0, limit))" }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                StoredObservation(
-                    id: row["id"], deviceId: row["device_id"], issuedAtMs: row["issued_at_ms"],
-                    implausible: row["implausible"], resource: Array((row["resource"] as Data?) ?? Data()))
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Journal.storedObservation)
         }
+    }
+
+    public func observation(id: String) throws(JournalError) -> StoredObservation? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE id = ?", arguments: [id]).map(Journal.storedObservation) }
+    }
+
+    static func storedObservation(_ row: Row) -> StoredObservation {
+        let jws: String? = row["jws"]
+        return StoredObservation(
+            id: row["id"], deviceId: row["device_id"], issuedAtMs: row["issued_at_ms"],
+            implausible: row["implausible"], resource: Array((row["resource"] as Data?) ?? Data()),
+            signature: jws.map { ObservationSignature(jws: $0, signedAtMs: row["signed_at_ms"] ?? 0, certificateThumbprint: row["signer_thumbprint"] ?? "") },
+            quarantineReason: row["quarantine_reason"])
     }
 
     public func deadLetters(limit: Int = 1000) throws(JournalError) -> [StoredDeadLetter] {
@@ -186,6 +202,8 @@ public struct JournalStatistics: Sendable, Equatable {
     public let inboxRecords: Int
     public let pendingRecords: Int
     public let observations: Int
+    public let signed: Int
+    public let quarantined: Int
     public let deadLetters: Int
 }
 

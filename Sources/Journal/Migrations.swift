@@ -40,6 +40,15 @@ enum JournalMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v2-signatures-quarantine") { db in
+            try db.execute(sql: """
+                ALTER TABLE observation ADD COLUMN jws TEXT;
+                ALTER TABLE observation ADD COLUMN signed_at_ms INTEGER;
+                ALTER TABLE observation ADD COLUMN signer_thumbprint TEXT;
+                ALTER TABLE observation ADD COLUMN quarantine_reason TEXT;
+                CREATE INDEX observation_quarantined ON observation(quarantine_reason) WHERE quarantine_reason IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -33,8 +33,13 @@ public struct ObservationEntry: Sendable, Hashable {
     public let implausible: Bool
     /// The FHIR R4 Observation JSON.
     public let resource: [UInt8]
+    /// The device's signature over the Observation; nil when quarantined.
+    public let signature: ObservationSignature?
+    /// Why the reading could not be signed (unknown device, expired, revoked…).
+    public let quarantineReason: String?
 
-    public init(id: String, inboxSeq: Int64, deviceId: String, metricCode: UInt32, effectiveAtMs: Int64, issuedAtMs: Int64, implausible: Bool, resource: [UInt8]) {
+    public init(id: String, inboxSeq: Int64, deviceId: String, metricCode: UInt32, effectiveAtMs: Int64, issuedAtMs: Int64, implausible: Bool, resource: [UInt8],
+                signature: ObservationSignature? = nil, quarantineReason: String? = nil) {
         self.id = id
         self.inboxSeq = inboxSeq
         self.deviceId = deviceId
@@ -43,6 +48,22 @@ public struct ObservationEntry: Sendable, Hashable {
         self.issuedAtMs = issuedAtMs
         self.implausible = implausible
         self.resource = resource
+        self.signature = signature
+        self.quarantineReason = quarantineReason
+    }
+}
+
+/// A compact detached JWS (RFC 7515) over the JCS bytes of the Observation.
+public struct ObservationSignature: Sendable, Hashable {
+    public let jws: String
+    public let signedAtMs: Int64
+    /// base64url SHA-256 of the signing certificate (the JWS `x5t#S256`).
+    public let certificateThumbprint: String
+
+    public init(jws: String, signedAtMs: Int64, certificateThumbprint: String) {
+        self.jws = jws
+        self.signedAtMs = signedAtMs
+        self.certificateThumbprint = certificateThumbprint
     }
 }
 
@@ -75,4 +96,6 @@ public struct StoredObservation: Sendable, Hashable {
     public let issuedAtMs: Int64
     public let implausible: Bool
     public let resource: [UInt8]
+    public let signature: ObservationSignature?
+    public let quarantineReason: String?
 }

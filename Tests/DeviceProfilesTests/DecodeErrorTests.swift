@@ -55,6 +55,9 @@ struct DecodeErrorTests {
         ("null", "payload must be a JSON object, found null"),
         (#"{"ts": "1763719200000", "hr": 72}"#, "/ts must be a number, found string"),
         (#"{"ts": 1763719200000, "hr": 1e999}"#, "/hr holds a number out of range"),
+        // Beyond what Foundation.Decimal holds: refused, never read as 0 (which would convert to -17.78 Cel).
+        (#"{"ts": 1763719200000, "temp_f": 1e300}"#, "/temp_f holds a number out of range"),
+        (#"{"ts": 1763719200000, "hr": 0.0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001}"#, "/hr holds a number out of range"),
     ])
     func wrongTypes(_ payload: String, _ reason: String) throws {
         try expectError(.wrongType, reason, payload: payload)
@@ -72,6 +75,39 @@ struct DecodeErrorTests {
         try expectError(.wrongType, reason, topic: Fixtures.senmlTopic, payload: payload)
     }
 
+    @Test("huge values that would overflow a unit conversion or scale are refused, not a crash")
+    func overflow() throws {
+        let set = try Fixtures.profiles(["conv.yml": conversionProfileYAML])
+        // 1e165 kPa × 7.50061683 exceeds Decimal's range (about 3.4e165).
+        try expectError(.wrongType, "/bp/s holds a number out of range", topic: "test/d/conv",
+                        payload: #"{"ts": 1763719200000, "bp": {"s": 1e165, "d": 10, "m": 12}}"#, profiles: set)
+        try expectError(.wrongType, "/glu holds a number out of range", topic: "test/d/conv",
+                        payload: #"{"ts": 1763719200000, "glu": -3e165}"#, profiles: set)
+        try expectError(.wrongType, "SenML record 0 field \"bv\" holds a number out of range", topic: Fixtures.senmlTopic,
+                        payload: #"[{"bv": 1e165, "n": "temp", "u": "Cel", "v": 1e165}]"#)
+        try expectError(.wrongType, "SenML record 1 field \"v\" holds a number out of range", topic: Fixtures.senmlTopic,
+                        payload: #"[{"bv": 1, "n": "temp", "u": "Cel", "v": 1}, {"n": "temp", "u": "Cel", "v": 1e100}]"#)
+        try expectError(.wrongType, "/hr holds a number out of range", payload: #"{"ts": 1763719200000, "hr": -1e100}"#)
+        // Large but sane values still decode.
+        let big = try decodeAndNormalize(topic: "test/d/conv", payload: #"{"ts": 1763719200000, "glu": 1e40}"#, profiles: set)
+        #expect(big.first?.implausible == true)
+    }
+
+    @Test("SenML absolute times outside 2000–2100 are refused like JSON ones")
+    func senmlTimeRange() throws {
+        // Milliseconds where SenML wants seconds: the year 57859.
+        try expectError(.invalidTimestamp, "SenML record 0 time 1763719200000.0 is not between 2000 and 2100", topic: Fixtures.senmlTopic,
+                        payload: #"[{"bt": 1763719200000, "n": "heartRate", "u": "beat/min", "v": 72}]"#)
+        try expectError(.invalidTimestamp, "is not between 2000 and 2100", topic: Fixtures.senmlTopic,
+                        payload: #"[{"bt": -300000000, "n": "heartRate", "u": "beat/min", "v": 72}]"#)
+        try expectError(.invalidTimestamp, "is not between 2000 and 2100", topic: Fixtures.senmlTopic,
+                        payload: #"[{"bt": 1763719200, "n": "heartRate", "u": "beat/min", "v": 72, "t": 1e10}]"#)
+        // Relative times (|t| < 2^28) are fine, so is the edge of the window.
+        let edge = try decodeAndNormalize(topic: Fixtures.senmlTopic, payload: #"[{"bt": 946684800, "n": "heartRate", "u": "beat/min", "v": 72}]"#,
+                                          profiles: try Fixtures.shipped())
+        #expect(edge.first?.resource.at("/effectiveDateTime")?.stringValue == "2000-01-01T00:00:00Z")
+    }
+
     @Test("missing or unusable timestamp")
     func timestamps() throws {
         try expectError(.missingField, "timestamp /ts is missing", payload: #"{"hr": 72}"#)
@@ -80,6 +116,7 @@ struct DecodeErrorTests {
         try expectError(.invalidTimestamp, "timestamp /ts = 1763719200 (epoch-ms) is not between 2000 and 2100", payload: #"{"ts": 1763719200, "hr": 72}"#)
         try expectError(.invalidTimestamp, "is not between 2000 and 2100", payload: #"{"ts": 4102444800000, "hr": 72}"#)
         try expectError(.invalidTimestamp, "is not between 2000 and 2100", payload: #"{"ts": -1, "hr": 72}"#)
+        try expectError(.invalidTimestamp, "is not between 2000 and 2100", payload: #"{"ts": 1e60, "hr": 72}"#)
     }
 
     @Test("RFC 3339 timestamps that are not RFC 3339")

@@ -140,7 +140,8 @@ struct FHIRStructureTests {
         }
         let broken: [(String, JSONValue)] = [
             ("unknown element", .object(members + [JSONMember("valueQuantityy", ["value": 1])])),
-            ("value as a string", replacing("valueQuantity", with: ["value": "72", "unit": "/min"])),
+            ("value as a JSON string", replacing("valueQuantity", with: ["value": "72", "unit": "/min"])),
+            ("value not a decimal", replacing("valueQuantity", with: ["value": "seventy", "unit": "/min"])),
             ("dateTime without an offset", replacing("effectiveDateTime", with: "2025-11-21T10:00:00")),
             ("issued as a date only", replacing("issued", with: "2025-11-21")),
             ("no code", replacing("code", with: nil)),

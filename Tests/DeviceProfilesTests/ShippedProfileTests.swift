@@ -213,6 +213,16 @@ struct ShippedProfileTests {
         #expect(wrongBase?.kind == .unitMismatch)
     }
 
+    @Test("senml-vitals: a base value (bv) is added to v, keeping the finer precision of the two")
+    func senmlBaseValue() throws {
+        let set = try Fixtures.shipped()
+        let observations = try decodeAndNormalize(
+            topic: Fixtures.senmlTopic,
+            payload: #"[{"bt": 1763719200, "bv": 36.5, "n": "temp", "u": "Cel", "v": 1}, {"n": "temp", "u": "Cel", "v": 0.25, "t": 1}, {"bv": 0, "n": "temp", "u": "Cel", "v": 37.0, "t": 2}]"#,
+            profiles: set)
+        #expect(observations.map { $0.resource.at("/valueQuantity/value")?.numberLexeme } == ["37.5", "36.75", "37.0"])
+    }
+
     @Test("senml-vitals: blood-pressure components are grouped into one panel per time")
     func senmlPanelsByTime() throws {
         let set = try Fixtures.shipped()

@@ -68,7 +68,7 @@ struct TopicPatternTests {
 
     @Test("invalid patterns say why", arguments: [
         ("wards/+/vitals", "must contain a {device} level that captures the device id"),
-        ("", "must contain a {device} level"),
+        ("", "must contain a {device} level that captures the device id"),
         ("a/{device}/b/{device}", "{device} must appear exactly once, as a whole topic level"),
         ("a/x{device}", "{device} must appear exactly once, as a whole topic level"),
         ("a/{device}x/b", "{device} must appear exactly once, as a whole topic level"),

@@ -44,11 +44,19 @@ public enum PayloadDecoder {
         }
     }
 
+    /// Numbers at or beyond this magnitude are refused: far past any vital sign or timestamp, and
+    /// far enough below Decimal's limit (about 3.4e165) that scaling and unit conversion cannot overflow.
+    static let maxMagnitude = Decimal(sign: .plus, exponent: 100, significand: 1)
+
     static func number(_ value: JSONValue, at location: String) throws(DecodeError) -> DecimalNumber {
         guard case .number(let lexeme) = value else {
             throw DecodeError(.wrongType, "\(location) must be a number, found \(value.typeName)")
         }
-        guard let number = DecimalNumber(lexeme) else {
+        // `DecimalNumber.decimal` reads an unrepresentable number as 0: refuse it here instead.
+        guard let number = DecimalNumber(lexeme),
+            let decimal = Decimal(string: number.text, locale: Locale(identifier: "en_US_POSIX")),
+            !decimal.isNaN, abs(decimal) < maxMagnitude
+        else {
             throw DecodeError(.wrongType, "\(location) holds a number out of range")
         }
         return number

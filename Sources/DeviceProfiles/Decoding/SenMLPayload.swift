@@ -83,7 +83,7 @@ enum SenMLPayload {
         var baseName = ""
         var baseTime: Double = 0
         var baseUnit: String?
-        var baseValue: Decimal = 0
+        var baseValue: DecimalNumber?
         var records: [Record] = []
         for (index, element) in elements.enumerated() {
             guard case .object = element else {
@@ -101,11 +101,18 @@ enum SenMLPayload {
             if let bn = try string("bn") { baseName = bn }
             if let bt = try number("bt") { baseTime = bt.doubleValue }
             if let bu = try string("bu") { baseUnit = bu }
-            if let bv = try number("bv") { baseValue = bv.decimal }
+            if let bv = try number("bv") { baseValue = bv }
             let name = try string("n") ?? ""
-            let value = try number("v").map { baseValue == 0 ? $0 : DecimalNumber($0.decimal + baseValue, scale: $0.scale) }
+            // bv + v, with the finer precision of the two (36.5 + 1 is 37.5, not 38).
+            let value = try number("v").map { v in
+                baseValue.map { DecimalNumber($0.decimal + v.decimal, scale: max($0.scale, v.scale)) } ?? v
+            }
             let time = baseTime + (try number("t")?.doubleValue ?? 0)
             guard time.isFinite else { throw DecodeError(.invalidTimestamp, "SenML record \(index) has a time out of range") }
+            // Absolute times (|time| >= 2^28) get the same 2000–2100 window as JSON timestamps.
+            if abs(time) >= relativeTimeLimit && !(946_684_800.0..<4_102_444_800.0).contains(time) {
+                throw DecodeError(.invalidTimestamp, "SenML record \(index) time \(time) is not between 2000 and 2100")
+            }
             let fullName = baseName + name
             guard !fullName.isEmpty else {
                 if element["bn"] != nil || element["bt"] != nil || element["bu"] != nil { continue }

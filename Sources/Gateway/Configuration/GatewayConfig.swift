@@ -15,12 +15,28 @@ public struct GatewayConfig: Sendable {
     public var durability: Durability
     public var maxJournalBytes: Int64
     public var logLevel: Logger.Level
+    /// Where device keys and certificates live; nil means signing is not configured and every
+    /// reading is journaled unsigned and quarantined.
+    public var identity: IdentitySettings?
+
+    public struct IdentitySettings: Sendable, Hashable {
+        public var keystore: String
+        public var caCertificate: String?
+        public var crl: String?
+
+        public init(keystore: String, caCertificate: String? = nil, crl: String? = nil) {
+            self.keystore = keystore
+            self.caCertificate = caCertificate
+            self.crl = crl
+        }
+    }
 
     public static let defaultMaxJournalBytes: Int64 = 2 << 30
 
     public init(gatewayId: String, stateDirectory: String, mqtt: MQTTSettings, profilesDirectory: String,
                 assignmentsFile: String? = nil, durability: Durability = .process,
-                maxJournalBytes: Int64 = GatewayConfig.defaultMaxJournalBytes, logLevel: Logger.Level = .info) {
+                maxJournalBytes: Int64 = GatewayConfig.defaultMaxJournalBytes, logLevel: Logger.Level = .info,
+                identity: IdentitySettings? = nil) {
         self.gatewayId = gatewayId
         self.stateDirectory = stateDirectory
         self.mqtt = mqtt
@@ -29,6 +45,7 @@ public struct GatewayConfig: Sendable {
         self.durability = durability
         self.maxJournalBytes = maxJournalBytes
         self.logLevel = logLevel
+        self.identity = identity
     }
 
     public static func load(path: String) throws(YAMLIssues) -> GatewayConfig {
@@ -104,6 +121,16 @@ public struct GatewayConfig: Sendable {
         let maxBytes = journal?.optionalByteCount("maxBytes") ?? defaultMaxJournalBytes
         journal?.finish()
 
+        var identity: IdentitySettings?
+        if let section = root.optionalObject("identity") {
+            if let keystore = section.string("keystore").map(resolve) {
+                identity = IdentitySettings(
+                    keystore: keystore, caCertificate: section.optionalString("caCertificate").map(resolve),
+                    crl: section.optionalString("crl").map(resolve))
+            }
+            section.finish()
+        }
+
         let logging = root.optionalObject("logging")
         let level = logging?.optionalChoice("level", Logger.Level.allCases.map(\.rawValue)).flatMap(Logger.Level.init(rawValue:)) ?? .info
         logging?.finish()
@@ -111,7 +138,8 @@ public struct GatewayConfig: Sendable {
         root.finish()
         try reader.throwIfIssues()
         return GatewayConfig(gatewayId: id, stateDirectory: state, mqtt: mqtt, profilesDirectory: profilesDirectory,
-                             assignmentsFile: assignments, durability: durability, maxJournalBytes: maxBytes, logLevel: level)
+                             assignmentsFile: assignments, durability: durability, maxJournalBytes: maxBytes, logLevel: level,
+                             identity: identity)
     }
 
     /// What `wardgate config init` prints.
@@ -146,6 +174,11 @@ public struct GatewayConfig: Sendable {
           durability: process           # process: survives kill -9 (WAL, synchronous=NORMAL)
                                         # power: survives power loss (synchronous=FULL, fsync per commit)
           maxBytes: 2GiB                # hard quota: at the limit, acknowledgements stop (the broker holds messages)
+
+        identity:                       # per-device signing keys (see docs/identity.md)
+          keystore: ./keys              # wardgate device enroll --keystore ./keys ...
+          caCertificate: ./ca/ca.pem    # the ward CA that issued the device certificates
+          # crl: ./ca/crl.pem           # revocations; reloaded when it changes and on SIGHUP
 
         logging:
           level: info                   # trace, debug, info, notice, warning, error, critical

@@ -1,3 +1,4 @@
+import DeviceIdentity
 import Foundation
 import Journal
 import Logging
@@ -30,9 +31,15 @@ public struct DemoRunner: Sendable {
         defer { broker.stop() }
         output("private mosquitto on 127.0.0.1:\(broker.port), state in \(workDirectory)")
 
+        let simulated = SimulatedWard.devices(count: devices)
+        let keystore = workDirectory + "/keys"
+        try DemoRunner.enroll(deviceIds: simulated.map(\.id), caDirectory: workDirectory + "/ca", keystore: keystore)
+        output("temporary ward CA in \(workDirectory)/ca; \(simulated.count) devices enrolled; \(DemoRunner.unenrolledDevice) is not (its readings are quarantined)")
+
         let config = GatewayConfig(
             gatewayId: "demo-ward", stateDirectory: workDirectory + "/state",
-            mqtt: MQTTSettings(port: broker.port, clientId: "wardgate-demo"), profilesDirectory: profilesDirectory)
+            mqtt: MQTTSettings(port: broker.port, clientId: "wardgate-demo"), profilesDirectory: profilesDirectory,
+            identity: .init(keystore: keystore))
         let gateway = try Gateway(config: config, logger: logger)
         gateway.start()
         guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
@@ -40,7 +47,6 @@ public struct DemoRunner: Sendable {
             throw SimulationError.broker("the gateway could not subscribe on the private broker")
         }
 
-        let simulated = SimulatedWard.devices(count: devices)
         let ward = try SimulatedWard(devices: simulated, brokerPort: broker.port, logger: logger)
         defer { ward.stop() }
         _ = await ward.waitUntilConnected(timeout: .seconds(10))
@@ -48,12 +54,17 @@ public struct DemoRunner: Sendable {
 
         let rounds = max(1, Int(duration * ratePerDevice))
         let faultyTopic = "wards/demo-ward/devices/bed-99-faulty/vitals"
+        var visitor = SimulatedDevice(id: DemoRunner.unenrolledDevice, kind: .wearableJSON, seed: 4242)
+        let visitorTopic = visitor.topic
+        let visitorPayloads = (0..<rounds).map { visitor.nextPayload(at: Date().addingTimeInterval(Double($0))) }
         let started = Date()
         let publisher = Task {
             try await ward.run(rounds: rounds, roundsPerSecond: ratePerDevice) { round, _ in
                 // One faulty wearable: every fifth round it sends a truncated payload, which is
                 // dead-lettered while every other device keeps flowing.
                 if round % 5 == 4 { try? ward.publish(topic: faultyTopic, payload: Array("{\"ts\": 17637".utf8)) }
+                // A device nobody enrolled: its readings are kept, unsigned, in quarantine.
+                if round % 5 == 2 { try? ward.publish(topic: visitorTopic, payload: visitorPayloads[round]) }
             }
         }
         let reporter = Task {
@@ -85,8 +96,22 @@ public struct DemoRunner: Sendable {
         await gateway.stop()
         return DemoSummary(
             payloadsPublished: published, messagesJournaled: stats.inboxRecords, observations: stats.observations,
+            signed: stats.signed, quarantined: stats.quarantined,
             deadLetters: stats.deadLetters, duplicates: Int(snapshot["wardgate_duplicates_dropped_total"]),
             elapsedSeconds: Date().timeIntervalSince(started))
+    }
+}
+
+extension DemoRunner {
+    static let unenrolledDevice = "visitor-unenrolled"
+
+    /// A temporary ward CA with every simulated device enrolled (keys generated in the keystore).
+    static func enroll(deviceIds: [String], caDirectory: String, keystore: String) throws {
+        let ca = try CertificateAuthority.create(directory: caDirectory, name: "wardgate demo CA", validityDays: 2)
+        let store = Keystore(directory: keystore)
+        for id in deviceIds {
+            _ = try Enrollment.enroll(kind: .device, id: id, ca: ca, keystore: store, validityDays: 2)
+        }
     }
 }
 
@@ -94,6 +119,8 @@ public struct DemoSummary: Sendable {
     public let payloadsPublished: Int
     public let messagesJournaled: Int
     public let observations: Int
+    public let signed: Int
+    public let quarantined: Int
     public let deadLetters: Int
     public let duplicates: Int
     public let elapsedSeconds: Double
@@ -104,6 +131,8 @@ public struct DemoSummary: Sendable {
           device payloads published:  \(payloadsPublished)
           messages journaled:         \(messagesJournaled) (including the faulty device's)
           FHIR Observations stored:   \(observations)
+            signed by their device:   \(signed)
+            quarantined (unsigned):   \(quarantined)
           dead letters:               \(deadLetters)
           duplicates dropped:         \(duplicates)
         """
@@ -113,8 +142,9 @@ public struct DemoSummary: Sendable {
 enum DemoView {
     static func render(snapshot: MetricsSnapshot, perSecond: Double, latest: [String: [String: String]], elapsed: Double) -> String {
         var lines = [String(
-            format: "[%5.1fs] %6.0f readings/s | received %.0f | observations %.0f | dead letters %.0f | implausible %.0f",
+            format: "[%5.1fs] %6.0f readings/s | received %.0f | observations %.0f | signed %.0f | quarantined %.0f | dead letters %.0f | implausible %.0f",
             elapsed, perSecond, snapshot["wardgate_messages_received_total"], snapshot["wardgate_observations_stored_total"],
+            snapshot["wardgate_observations_signed_total"], snapshot.total("wardgate_readings_quarantined_total"),
             snapshot.total("wardgate_dead_letters_total"), snapshot["wardgate_readings_implausible_total"])]
         for device in latest.keys.sorted().prefix(12) {
             let values = latest[device] ?? [:]

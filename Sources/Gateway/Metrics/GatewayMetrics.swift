@@ -13,6 +13,8 @@ public final class GatewayMetrics: Sendable {
     let observationsStored: CoreMetrics.Counter
     let duplicatesDropped: CoreMetrics.Counter
     let implausibleReadings: CoreMetrics.Counter
+    let observationsSigned: CoreMetrics.Counter
+    private let quarantines: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     let backlog: CoreMetrics.Gauge
     private let deadLetters: [DecodeError.Kind: CoreMetrics.Counter]
     private let refusals: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
@@ -26,6 +28,7 @@ public final class GatewayMetrics: Sendable {
         observationsStored = Counter(label: "wardgate_observations_stored_total", factory: factory)
         duplicatesDropped = Counter(label: "wardgate_duplicates_dropped_total", factory: factory)
         implausibleReadings = Counter(label: "wardgate_readings_implausible_total", factory: factory)
+        observationsSigned = Counter(label: "wardgate_observations_signed_total", factory: factory)
         backlog = Gauge(label: "wardgate_backlog_messages", factory: factory)
         let factory = factory
         deadLetters = Dictionary(uniqueKeysWithValues: DecodeError.Kind.allCases.map {
@@ -37,13 +40,21 @@ public final class GatewayMetrics: Sendable {
 
     /// A message the journal could not store (quota, disk): not acknowledged.
     func refused(reason: String) {
-        let counter = refusals.withLock { counters in
+        counter(in: refusals, label: "wardgate_messages_refused_total", reason: reason).increment()
+    }
+
+    /// A reading kept unsigned because its device has no usable identity.
+    func quarantined(reason: String) {
+        counter(in: quarantines, label: "wardgate_readings_quarantined_total", reason: reason).increment()
+    }
+
+    private func counter(in counters: borrowing Mutex<[String: CoreMetrics.Counter]>, label: String, reason: String) -> CoreMetrics.Counter {
+        counters.withLock { counters in
             if let counter = counters[reason] { return counter }
-            let counter = Counter(label: "wardgate_messages_refused_total", dimensions: [("reason", reason)], factory: factory)
+            let counter = Counter(label: label, dimensions: [("reason", reason)], factory: factory)
             counters[reason] = counter
             return counter
         }
-        counter.increment()
     }
 
     /// The Prometheus text exposition.

@@ -18,11 +18,13 @@ final class ObservationProcessor: Sendable {
     let metrics: GatewayMetrics
     let logger: Logger
     let wake: WakeSignal
+    let signing: ObservationSigning
     let normalizer = Normalizer()
     private let deadLetterLog = LogThrottle(interval: 60)
     static let batchSize = 500
 
     init(journal: Journal, runtime: RuntimeState, metrics: GatewayMetrics, logger: Logger, wake: WakeSignal) {
+        self.signing = ObservationSigning(registry: runtime.identity, metrics: metrics, logger: logger)
         self.journal = journal
         self.runtime = runtime
         self.metrics = metrics
@@ -110,11 +112,18 @@ final class ObservationProcessor: Sendable {
                 } catch {
                     throw DecodeError(.normalization, "\(error)")
                 }
+                var signature: ObservationSignature?
+                var quarantineReason: String?
+                switch signing.sign(normalized.resource, deviceId: normalized.deviceId) {
+                case .signed(let s): signature = s
+                case .quarantined(let reason): quarantineReason = reason
+                }
                 return Processed(
                     entry: ObservationEntry(
                         id: normalized.id, inboxSeq: record.seq, deviceId: normalized.deviceId, metricCode: normalized.metricCode,
                         effectiveAtMs: Int64((normalized.effectiveAt.timeIntervalSince1970 * 1000).rounded()),
-                        issuedAtMs: record.receivedAtMs, implausible: normalized.implausible, resource: normalized.resource.serializedBytes),
+                        issuedAtMs: record.receivedAtMs, implausible: normalized.implausible, resource: normalized.resource.serializedBytes,
+                        signature: signature, quarantineReason: quarantineReason),
                     label: profiled.reading.metric.display, valueText: ObservationSummary.valueText(normalized.resource))
             })
         } catch {

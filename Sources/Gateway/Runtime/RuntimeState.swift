@@ -1,3 +1,4 @@
+import DeviceIdentity
 import DeviceProfiles
 import Foundation
 import Synchronization
@@ -6,11 +7,13 @@ import Synchronization
 final class RuntimeState: Sendable {
     private let current: Mutex<ProfileSet>
     let assignments: AssignmentBook
+    let identity: IdentityRegistry?
     private let latest = Mutex<[String: [String: String]]>([:])
 
-    init(profiles: ProfileSet, assignments: AssignmentBook) {
+    init(profiles: ProfileSet, assignments: AssignmentBook, identity: IdentityRegistry?) {
         current = Mutex(profiles)
         self.assignments = assignments
+        self.identity = identity
     }
 
     var profiles: ProfileSet { current.withLock { $0 } }

@@ -11,7 +11,9 @@ with R4. On top of that, a few invariants the models do not enforce are checked 
   - resourceType is "Observation" and status is a code of the R4 ObservationStatus value set;
   - obs-6: dataAbsentReason only when there is no value[x] (Observation and each component);
   - obs-7: a component's code differs from the Observation's code;
-  - vs-2 (vital-signs profile): a value[x], a dataAbsentReason or components.
+  - vs-2 (vital-signs profile): a value[x], a dataAbsentReason or components;
+  - a Quantity's value is a JSON number (FHIR JSON writes decimals as numbers; the models
+    would also accept a string such as "72").
 
 Exit status: 0 when every line is valid, 1 when a line is not (the errors are printed),
 2 on usage errors or an empty file, 3 when fhir.resources is not installed.
@@ -60,6 +62,11 @@ def invariants(obj):
         problems.append("obs-6: dataAbsentReason present together with a value")
     if not (value_keys(obj) or "dataAbsentReason" in obj or obj.get("component")):
         problems.append("vs-2: no value, no dataAbsentReason and no component")
+    for where, element in [("", obj)] + [(f"component[{i}].", c) for i, c in enumerate(obj.get("component", []))]:
+        quantity = element.get("valueQuantity")
+        if isinstance(quantity, dict) and "value" in quantity and (
+                isinstance(quantity["value"], bool) or not isinstance(quantity["value"], (int, Decimal))):
+            problems.append(f"{where}valueQuantity.value {quantity['value']!r} is not a JSON number")
     code = obj.get("code", {}).get("coding", [])
     for index, component in enumerate(obj.get("component", [])):
         if value_keys(component) and "dataAbsentReason" in component:

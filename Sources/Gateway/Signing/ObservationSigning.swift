@@ -1,0 +1,67 @@
+import DeviceIdentity
+import Foundation
+import JSONDocument
+import Journal
+import Logging
+
+/// Signs each Observation with its device's key, or says why it cannot (quarantine).
+///
+/// The JWS payload is the RFC 8785 canonical form of exactly the Observation that is journaled,
+/// so any JOSE library can verify an exported Observation after canonicalizing it.
+struct ObservationSigning: Sendable {
+    let registry: IdentityRegistry?
+    let metrics: GatewayMetrics
+    let logger: Logger
+    /// One line per device and reason per hour: a ward of unenrolled devices must not flood the log.
+    let quarantineLog = LogThrottle(interval: 3600)
+
+    enum Outcome {
+        case signed(ObservationSignature)
+        case quarantined(reason: String)
+    }
+
+    func sign(_ resource: JSONValue, deviceId: String, now: Date = Date()) -> Outcome {
+        guard let registry else {
+            return quarantine(deviceId: deviceId, kind: "signing_not_configured",
+                              reason: "signing is not configured (no identity section); the reading is kept unsigned")
+        }
+        switch registry.signingIdentity(for: deviceId, at: now) {
+        case .failure(let failure):
+            return quarantine(deviceId: deviceId, kind: ObservationSigning.kind(of: failure), reason: failure.description)
+        case .success(let signer):
+            do {
+                let payload = try JCS.canonicalize(resource)
+                let jws = try signer.sign(payload)
+                metrics.observationsSigned.increment()
+                return .signed(ObservationSignature(
+                    jws: jws, signedAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+                    certificateThumbprint: signer.certificateThumbprint))
+            } catch {
+                return quarantine(deviceId: deviceId, kind: "signing_failed", reason: "signing failed: \(error)")
+            }
+        }
+    }
+
+    private func quarantine(deviceId: String, kind: String, reason: String) -> Outcome {
+        metrics.quarantined(reason: kind)
+        if quarantineLog.shouldLog(deviceId + "|" + kind) {
+            logger.warning("reading quarantined: kept unsigned, never anchored as authentic (logged once per device per hour)",
+                           metadata: ["device": "\(deviceId)", "reason": "\(reason)"])
+        }
+        return .quarantined(reason: reason)
+    }
+
+    static func kind(of failure: IdentityFailure) -> String {
+        switch failure {
+        case .unknownDevice: "unknown_device"
+        case .missingPrivateKey: "missing_private_key"
+        case .expired: "expired"
+        case .notYetValid: "not_yet_valid"
+        case .revoked: "revoked"
+        case .chainInvalid: "chain_invalid"
+        case .keyFilePermissions: "key_file_permissions"
+        case .keyCertificateMismatch: "key_certificate_mismatch"
+        case .unreadable: "unreadable"
+        }
+    }
+}
