@@ -1,9 +1,11 @@
 import DeviceIdentity
 import DeviceProfiles
+import IEEE11073
 import Foundation
 import Journal
 import Logging
 import MQTTIngest
+import Observations
 import StrictYAML
 import Synchronization
 
@@ -16,6 +18,8 @@ public final class Gateway: Sendable {
     private let logger: Logger
     private let client: MQTTClient
     private let processor: ObservationProcessor
+    let log: GatewayLog
+    private let checkpointing = Mutex<Task<Void, Never>?>(nil)
     private let processing = Mutex<Task<Void, Never>?>(nil)
     private let wake = WakeSignal()
 
@@ -49,19 +53,41 @@ public final class Gateway: Sendable {
         }
         metrics = GatewayMetrics()
         runtime = RuntimeState(profiles: profiles, assignments: assignments, identity: identity)
-        processor = ObservationProcessor(journal: journal, runtime: runtime, metrics: metrics, logger: logger, wake: wake)
+        let managers = ManagerSessions(
+            store: JournalConfigurationStore(journal: journal, logger: logger),
+            managerSystemId: Gateway.managerSystemId(for: config.gatewayId), offsetRule: .timeZone(TimeZone.current))
+        let replies = ReplyChannel()
+        log = try GatewayLog(journal: journal, settings: config.log, gatewayId: config.gatewayId, logger: logger)
+        processor = ObservationProcessor(journal: journal, runtime: runtime, metrics: metrics, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
         let ingest = IngestHandler(journal: journal, metrics: metrics, logger: logger, wake: wake)
         do {
             client = try MQTTClient(settings: config.mqtt, subscriptions: profiles.subscriptionFilters, logger: logger, onMessage: ingest.handle)
         } catch {
             throw .mqtt(error)
         }
+        let client = self.client
+        let replyLogger = logger
+        replies.connect { topic, payload in
+            do { try client.publish(topic: topic, payload: payload, qos: 1) } catch {
+                replyLogger.error("11073 manager reply not sent", metadata: ["topic": "\(topic)", "reason": "\(error)"])
+            }
+        }
+    }
+
+    /// The manager's own EUI-64 System-Id, stable per gateway id (a locally administered id).
+    static func managerSystemId(for gatewayId: String) -> SystemId {
+        let digest = SystemId(hex: String(Normalizer.payloadKey(Array(gatewayId.utf8)).prefix(16))) ?? SystemId(0x0200_0000_0000_0001)
+        var bytes = digest.bytes
+        bytes[0] = (bytes[0] | 0x02) & 0xFE
+        return SystemId(bytes) ?? digest
     }
 
     /// Starts processing what an earlier run left in the inbox, then connects to the broker.
     public func start() {
         let task = Task { [processor] in await processor.run() }
         processing.withLock { $0 = task }
+        let checkpoints = Task { [log, metrics] in await log.run(metrics: metrics) }
+        checkpointing.withLock { $0 = checkpoints }
         client.start()
         logger.info("wardgate started", metadata: [
             "gateway": "\(config.gatewayId)", "profiles": "\(runtime.profiles.profiles.map(\.id))",
@@ -85,8 +111,10 @@ public final class Gateway: Sendable {
         task?.cancel()
         wake.signal()
         await task?.value
+        checkpointing.withLock { $0 }?.cancel()
         do {
             try processor.drain()
+            try log.checkpointIfGrown()
             try journal.close()
         } catch {
             logger.error("journal did not close cleanly; it will recover on the next start", metadata: ["reason": "\(error)"])
@@ -127,6 +155,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case journal(JournalError)
     case mqtt(MQTTError)
     case identity(IdentityError)
+    case log(String)
 
     public var description: String {
         switch self {
@@ -134,6 +163,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
         case .journal(let error): error.description
         case .mqtt(let error): error.description
         case .identity(let error): "identity: \(error)"
+        case .log(let reason): "Merkle log: \(reason)"
         }
     }
 }

@@ -69,12 +69,18 @@ public final class Journal: Sendable {
 
     /// Records the outcome of processing inbox records up to `seq`, all at once.
     /// Observations already present (a broker redelivery) are skipped and counted.
-    public func commitProcessed(upTo seq: Int64, observations: [ObservationEntry], deadLetters: [DeadLetter], now: Date = Date()) throws(JournalError) -> ProcessedOutcome {
+    ///
+    /// `onInserted` runs inside the same transaction with the Observations that were new (not
+    /// duplicates), so a later stage (the Merkle log) commits or rolls back together with them.
+    public func commitProcessed(
+        upTo seq: Int64, observations: [ObservationEntry], deadLetters: [DeadLetter], now: Date = Date(),
+        onInserted: ((Database, [ObservationEntry]) throws -> Void)? = nil
+    ) throws(JournalError) -> ProcessedOutcome {
         let nowMs = Int64(now.timeIntervalSince1970 * 1000)
         return try write { db in
             let cursor = try Journal.cursor(db)
             guard seq > cursor else { return ProcessedOutcome(inserted: 0, duplicates: 0, alreadyProcessed: true) }
-            var inserted = 0
+            var inserted: [ObservationEntry] = []
             let insert = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO observation
                 (id, inbox_seq, device_id, metric_code, effective_at_ms, issued_at_ms, implausible, resource,
@@ -86,8 +92,9 @@ public final class Journal: Sendable {
                     o.id, o.inboxSeq, o.deviceId, Int64(o.metricCode), o.effectiveAtMs, o.issuedAtMs, o.implausible, Data(o.resource),
                     o.signature?.jws, o.signature?.signedAtMs, o.signature?.certificateThumbprint, o.quarantineReason,
                 ])
-                inserted += db.changesCount
+                if db.changesCount > 0 { inserted.append(o) }
             }
+            try onInserted?(db, inserted)
             for letter in deadLetters {
                 try db.execute(
                     sql: "INSERT INTO dead_letter (inbox_seq, topic, device_id, kind, reason, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
@@ -96,7 +103,7 @@ public final class Journal: Sendable {
             try db.execute(
                 sql: "INSERT INTO cursor (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq",
                 arguments: [Journal.processingCursor, seq])
-            return ProcessedOutcome(inserted: inserted, duplicates: observations.count - inserted, alreadyProcessed: false)
+            return ProcessedOutcome(inserted: inserted.count, duplicates: observations.count - inserted.count, alreadyProcessed: false)
         }
     }
 
@@ -149,7 +156,8 @@ public final class Journal: Sendable {
             id: row["id"], deviceId: row["device_id"], issuedAtMs: row["issued_at_ms"],
             implausible: row["implausible"], resource: Array((row["resource"] as Data?) ?? Data()),
             signature: jws.map { ObservationSignature(jws: $0, signedAtMs: row["signed_at_ms"] ?? 0, certificateThumbprint: row["signer_thumbprint"] ?? "") },
-            quarantineReason: row["quarantine_reason"])
+            quarantineReason: row["quarantine_reason"],
+            leafIndex: (row["leaf_index"] as Int64?).map { UInt64($0) })
     }
 
     public func deadLetters(limit: Int = 1000) throws(JournalError) -> [StoredDeadLetter] {
@@ -166,6 +174,37 @@ public final class Journal: Sendable {
     /// The raw payload of an inbox record, for auditing a dead letter.
     public func inboxRecord(seq: Int64) throws(JournalError) -> InboxRecord? {
         try read { db in try InboxRecord.fetchOne(db, sql: "SELECT * FROM inbox WHERE seq = ?", arguments: [seq]) }
+    }
+
+    // MARK: Merkle log leaves
+
+    /// Records which log leaf an Observation became (inside a commit's transaction).
+    public static func recordLeafIndex(_ index: UInt64, observationId: String, in db: Database) throws {
+        try db.execute(sql: "UPDATE observation SET leaf_index = ? WHERE id = ?", arguments: [Int64(index), observationId])
+    }
+
+    public func observation(leafIndex: UInt64) throws(JournalError) -> StoredObservation? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE leaf_index = ?", arguments: [Int64(leafIndex)]).map(Journal.storedObservation) }
+    }
+
+    /// The database, for modules that keep their own tables in the journal (the Merkle log).
+    public var databaseWriter: any DatabaseWriter { pool }
+
+    // MARK: Device configurations
+
+    public func saveDeviceConfiguration(systemId: String, configId: Int, encoded: [UInt8], now: Date = Date()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO device_configuration (system_id, config_id, encoded, learned_at_ms) VALUES (?, ?, ?, ?)",
+                arguments: [systemId, configId, Data(encoded), Int64(now.timeIntervalSince1970 * 1000)])
+        }
+    }
+
+    public func deviceConfiguration(systemId: String, configId: Int) throws(JournalError) -> [UInt8]? {
+        try read { db in
+            (try Data.fetchOne(db, sql: "SELECT encoded FROM device_configuration WHERE system_id = ? AND config_id = ?", arguments: [systemId, configId]))
+                .map { Array($0) }
+        }
     }
 
     /// Bytes on disk (database and WAL), as the quota counts them.

@@ -49,6 +49,25 @@ enum JournalMigrations {
                 CREATE INDEX observation_quarantined ON observation(quarantine_reason) WHERE quarantine_reason IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v3-device-configurations") { db in
+            // Configurations that devices taught the gateway (IEEE 11073 extended configurations),
+            // per (system id, configuration id), so a re-association is accepted at once.
+            try db.execute(sql: """
+                CREATE TABLE device_configuration (
+                    system_id TEXT NOT NULL,
+                    config_id INTEGER NOT NULL,
+                    encoded BLOB NOT NULL,
+                    learned_at_ms INTEGER NOT NULL,
+                    PRIMARY KEY (system_id, config_id)
+                );
+                """)
+        }
+        migrator.registerMigration("v4-log-leaves") { db in
+            try db.execute(sql: """
+                ALTER TABLE observation ADD COLUMN leaf_index INTEGER;
+                CREATE UNIQUE INDEX observation_by_leaf ON observation(leaf_index) WHERE leaf_index IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// This is the one code table of the project: the FHIR normalizer and the 11073 manager both read it.
 /// The entries mirror `shared/testdata/vitals-codes.json` (checked by a test), plus the few terms
-/// the 11073 specializations need beyond the vital-signs profile (BMI, height).
+/// the 11073 specializations need beyond the vital-signs profile (BMI, height, body fat).
 public enum Nomenclature {
     public static let mdcSystem = "urn:iso:std:iso:11073:10101"
     public static let loincSystem = "http://loinc.org"
@@ -31,6 +31,7 @@ public enum Nomenclature {
         // Beyond the vital-signs table: reported by 10415 weighing scales.
         MetricTerm("MDC_RATIO_MASS_BODY_LEN_SQ", term: 57680, loinc: "39156-5", display: "Body mass index (BMI)", unit: "kg/m2"),
         MetricTerm("MDC_LEN_BODY_ACTUAL", term: 57668, loinc: "8302-2", display: "Body height", unit: "cm"),
+        MetricTerm("MDC_BODY_FAT", term: 57676, loinc: "41982-0", display: "Percentage of body fat Measured", unit: "%"),
     ]
 
     public static let units: [UnitTerm] = [

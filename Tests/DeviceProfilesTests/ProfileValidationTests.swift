@@ -86,6 +86,16 @@ struct ProfileValidationTests {
         #expect(inComponents.count == 1, "\(inComponents)")
     }
 
+    @Test("a key given twice is an error, not a silent override (Yams refuses the document)")
+    func duplicateKeys() throws {
+        let top = try loadIssues(["p.yml": validProfile + "id: other-id\n"])
+        expectIssue(top, path: "", "not valid YAML")
+        #expect(top.count == 1 && top[0].message.contains("'id'"), "\(top)")
+        let inMetric = try loadIssues(["p.yml": broken("unit: /min, range", "unit: /min, unit: \"%\", range")])
+        expectIssue(inMetric, path: "", "not valid YAML")
+        #expect(inMetric.count == 1 && inMetric[0].message.contains("'unit'"), "\(inMetric)")
+    }
+
     @Test("unknown MDC terms")
     func unknownMDC() throws {
         let issues = try loadIssues(["p.yml": broken("mdc: MDC_PULS_OXIM_SAT_O2", "mdc: MDC_PULS_OXIM_SAT_O3")])
@@ -226,6 +236,23 @@ struct ProfileValidationTests {
         expectIssue(try loadIssues(["p.yml": ""]), path: "", "the document is empty")
         expectIssue(try loadIssues(["p.yml": "- a\n- b\n"]), path: "", "expected a mapping, found a list")
         expectIssue(try loadIssues(["p.yml": broken("metrics:\n", "metrics: []\nx:\n")]), path: "metrics", "must list at least one metric")
+
+        let noMetrics = try loadIssues(["p.yml": String(validProfile[..<validProfile.range(of: "metrics:")!.lowerBound])])
+        expectIssue(noMetrics, path: "metrics", "is required for format json")
+        #expect(noMetrics.count == 1, "\(noMetrics)")
+        let notAList = try loadIssues(["p.yml": String(validProfile[..<validProfile.range(of: "metrics:")!.lowerBound]) + "metrics: {pointer: /hr}\n"])
+        expectIssue(notAList, path: "metrics", "expected a list, found a mapping")
+        #expect(notAList.count == 1, "one issue, not also 'is required': \(notAList)")
+
+        let binary = try TemporaryDirectory()
+        try Data([0x69, 0x64, 0x3A, 0x20, 0xFF, 0xFE, 0x0A]).write(to: binary.url.appendingPathComponent("bin.yml"))
+        do throws(YAMLIssues) {
+            _ = try ProfileSet.load(directory: binary.path)
+            Issue.record("a profile that is not UTF-8 loaded")
+        } catch {
+            #expect(error.issues.map(\.message) == ["cannot be read as UTF-8 text"])
+            #expect(error.issues.first?.file.hasSuffix("/bin.yml") == true)
+        }
 
         let empty = try TemporaryDirectory()
         try empty.write("readme.md", "no profiles here")

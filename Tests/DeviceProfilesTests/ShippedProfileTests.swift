@@ -11,15 +11,17 @@ struct ShippedProfileTests {
     func shippedProfilesLoad() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Paths.shippedProfiles.path)
             .filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }
-        #expect(files.count == 2, "new shipped profiles need decode tests here: \(files)")
+        #expect(files.count == 3, "new shipped profiles need decode tests here: \(files)")
         let set = try Fixtures.shipped()
         #expect(set.profiles.count == files.count)
-        #expect(set.profiles.map(\.id) == ["generic-wearable-json", "senml-vitals"])
+        #expect(set.profiles.map(\.id) == ["generic-wearable-json", "ieee11073-20601", "senml-vitals"])
         for profile in set.profiles {
             #expect(files.contains((profile.sourceFile as NSString).lastPathComponent), "\(profile.id) from \(profile.sourceFile)")
             #expect(!profile.description.isEmpty)
-            #expect(!profile.metrics.isEmpty)
-            #expect(profile.maxPayloadBytes == DeviceProfile.defaultMaxPayloadBytes)
+            // Profile mappings are for json and senml; 11073 payloads are decoded by the manager.
+            #expect(profile.metrics.isEmpty == (profile.format == .ieee11073), "\(profile.id)")
+            #expect(profile.managerTopic == nil || profile.format == .ieee11073, "\(profile.id)")
+            #expect(profile.maxPayloadBytes > 0 && profile.maxPayloadBytes <= DeviceProfile.defaultMaxPayloadBytes, "\(profile.id)")
         }
         let wearable = try #require(set.profile(id: "generic-wearable-json"))
         #expect(wearable.format == .json)
@@ -33,8 +35,15 @@ struct ShippedProfileTests {
         #expect(wearable.metrics.last?.source == .components([.systolic: "/bp/sys", .diastolic: "/bp/dia"]))
         #expect(wearable.metrics.first?.range == PlausibleRange(low: 20, high: 300))
 
+        let phd = try #require(set.profile(id: "ieee11073-20601"))
+        #expect(phd.format == .ieee11073)
+        #expect(phd.topic.pattern == "phd/{device}/agent")
+        #expect(phd.managerTopic == "phd/{device}/manager")
+
         let senml = try #require(set.profile(id: "senml-vitals"))
         #expect(senml.format == .senml)
+        #expect(senml.maxPayloadBytes == DeviceProfile.defaultMaxPayloadBytes)
+        #expect(wearable.maxPayloadBytes == DeviceProfile.defaultMaxPayloadBytes)
         #expect(senml.timestamp == nil)
         #expect(senml.metrics.map(\.senmlUnit) == ["beat/min", nil, "breaths/min", nil, nil])
         #expect(senml.metrics.last?.source == .components([.systolic: "bpSys", .diastolic: "bpDia"]))
@@ -43,13 +52,17 @@ struct ShippedProfileTests {
     @Test("routing: each shipped topic reaches its profile with the device id; filters are one per profile")
     func routing() throws {
         let set = try Fixtures.shipped()
-        #expect(set.subscriptionFilters == ["wards/+/devices/+/vitals", "wards/+/devices/+/senml"])
+        #expect(set.subscriptionFilters == ["wards/+/devices/+/vitals", "phd/+/agent", "wards/+/devices/+/senml"])
         let wearable = try #require(set.route(topic: Fixtures.wearableTopic))
         #expect(wearable.profile.id == "generic-wearable-json")
         #expect(wearable.deviceId == "wr-0042")
         let senml = try #require(set.route(topic: Fixtures.senmlTopic))
         #expect(senml.profile.id == "senml-vitals")
         #expect(senml.deviceId == "bed-7.sensor")
+        let phd = try #require(set.route(topic: "phd/0024befffe804ff1/agent"))
+        #expect(phd.profile.id == "ieee11073-20601")
+        #expect(phd.deviceId == "0024befffe804ff1")
+        #expect(set.route(topic: "phd/0024befffe804ff1/manager") == nil, "the gateway's own replies are not routed back to it")
         #expect(set.route(topic: "wards/w3/devices/wr-0042/other") == nil)
         #expect(set.route(topic: "wards/w3/devices/wr-0042") == nil)
     }
@@ -129,6 +142,13 @@ struct ShippedProfileTests {
         #expect(r.notes == ["Body temperature converted from 98.6 [degF]."])
         // The plausible range is in the published unit: 98.6 °F lies within [80, 115] °F.
         #expect(!observations[0].implausible)
+    }
+
+    @Test("ieee11073-20601: APDUs are left to the 11073 manager, never decoded by a profile mapping")
+    func phdProfile() throws {
+        let set = try Fixtures.shipped()
+        let error = decodeError(topic: "phd/0024befffe804ff1/agent", payload: [0xE2, 0x00, 0x00, 0x32], profiles: set)
+        #expect(error?.kind == .unsupportedFormat)
     }
 
     @Test("generic-wearable-json: absent and null metrics are skipped, not errors")

@@ -14,6 +14,8 @@ public struct DecodeError: Error, Sendable, Hashable, CustomStringConvertible {
         case unsupportedFormat = "unsupported_format"
         case normalization
         case protocolError = "protocol_error"
+        /// A measurement the device itself marked unusable (11073 measurement status).
+        case excludedMeasurement = "excluded_measurement"
     }
 
     public let kind: Kind

@@ -45,7 +45,8 @@ enum ProfileParser {
                         metrics.append(mapping)
                     }
                 }
-            } else {
+            } else if !root.has("metrics") {
+                // (When present but not a list, optionalList has already said so.)
                 reader.report("metrics", "is required for format \(format!.rawValue)")
             }
             if format == .json && timestamp == nil && !root.has("timestamp") {

@@ -2,6 +2,7 @@ import Foundation
 import Journal
 import Logging
 import MQTTIngest
+import StaffAPI
 import StrictYAML
 
 /// The daemon's configuration file (YAML). Unknown keys are errors with their path.
@@ -18,6 +19,27 @@ public struct GatewayConfig: Sendable {
     /// Where device keys and certificates live; nil means signing is not configured and every
     /// reading is journaled unsigned and quarantined.
     public var identity: IdentitySettings?
+    /// The staff HTTP API (`http:` section); nil leaves it off. Parsed in Service/ServiceConfiguration.swift.
+    public var http: StaffAPIConfiguration? = nil
+    /// `logging.format`: auto, journald or text.
+    public var logFormat: LogFormat = .auto
+
+    /// The Merkle log's checkpoints (`log:`); nil means leaves are appended but nothing is signed.
+    public var log: LogSettings?
+
+    public struct LogSettings: Sendable, Hashable {
+        public var origin: String
+        public var gatewayCertificate: String
+        public var gatewayKey: String
+        public var checkpointInterval: Duration
+
+        public init(origin: String, gatewayCertificate: String, gatewayKey: String, checkpointInterval: Duration = .seconds(1)) {
+            self.origin = origin
+            self.gatewayCertificate = gatewayCertificate
+            self.gatewayKey = gatewayKey
+            self.checkpointInterval = checkpointInterval
+        }
+    }
 
     public struct IdentitySettings: Sendable, Hashable {
         public var keystore: String
@@ -36,7 +58,7 @@ public struct GatewayConfig: Sendable {
     public init(gatewayId: String, stateDirectory: String, mqtt: MQTTSettings, profilesDirectory: String,
                 assignmentsFile: String? = nil, durability: Durability = .process,
                 maxJournalBytes: Int64 = GatewayConfig.defaultMaxJournalBytes, logLevel: Logger.Level = .info,
-                identity: IdentitySettings? = nil) {
+                identity: IdentitySettings? = nil, log: LogSettings? = nil) {
         self.gatewayId = gatewayId
         self.stateDirectory = stateDirectory
         self.mqtt = mqtt
@@ -46,6 +68,7 @@ public struct GatewayConfig: Sendable {
         self.maxJournalBytes = maxJournalBytes
         self.logLevel = logLevel
         self.identity = identity
+        self.log = log
     }
 
     public static func load(path: String) throws(YAMLIssues) -> GatewayConfig {
@@ -131,15 +154,36 @@ public struct GatewayConfig: Sendable {
             section.finish()
         }
 
+        var log: LogSettings?
+        if let section = root.optionalObject("log") {
+            let origin = section.string("origin")
+            let certificate = section.string("gatewayCertificate").map(resolve)
+            let key = section.string("gatewayKey").map(resolve)
+            let interval = section.optionalDuration("checkpointInterval") ?? .seconds(1)
+            if let origin, origin.isEmpty || origin.contains(where: { $0.isWhitespace || $0 == "+" }) {
+                reader.report(section.fieldPath("origin"), "must be a non-empty name without spaces or '+', e.g. wardgate/hospital.example/ward-7b")
+            }
+            if let origin, let certificate, let key {
+                log = LogSettings(origin: origin, gatewayCertificate: certificate, gatewayKey: key, checkpointInterval: interval)
+            }
+            section.finish()
+        }
+
         let logging = root.optionalObject("logging")
         let level = logging?.optionalChoice("level", Logger.Level.allCases.map(\.rawValue)).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let logFormat = parseLogFormat(logging)
         logging?.finish()
+
+        let http = parseHTTP(root, resolve: resolve)
 
         root.finish()
         try reader.throwIfIssues()
-        return GatewayConfig(gatewayId: id, stateDirectory: state, mqtt: mqtt, profilesDirectory: profilesDirectory,
+        var config = GatewayConfig(gatewayId: id, stateDirectory: state, mqtt: mqtt, profilesDirectory: profilesDirectory,
                              assignmentsFile: assignments, durability: durability, maxJournalBytes: maxBytes, logLevel: level,
-                             identity: identity)
+                             identity: identity, log: log)
+        config.http = http
+        config.logFormat = logFormat
+        return config
     }
 
     /// What `wardgate config init` prints.
@@ -180,7 +224,20 @@ public struct GatewayConfig: Sendable {
           caCertificate: ./ca/ca.pem    # the ward CA that issued the device certificates
           # crl: ./ca/crl.pem           # revocations; reloaded when it changes and on SIGHUP
 
+        log:                            # the Merkle log's signed checkpoints (see docs/proof-bundle.md)
+          origin: wardgate/hospital.example/ward-7b
+          gatewayCertificate: ./keys/gateway/ward-7b.pem   # wardgate gateway enroll --id ward-7b ...
+          gatewayKey: ./keys/gateway/ward-7b.key
+          checkpointInterval: 1s        # a checkpoint once new leaves have waited this long
+
         logging:
           level: info                   # trace, debug, info, notice, warning, error, critical
+          format: auto                  # auto (journald under systemd, else text), journald, text
+
+        # http:                         # the staff HTTP API (docs/deployment.md); omit to leave it off
+        #   listen: 127.0.0.1:8080      # a non-loopback address needs bearerTokenFile or tls.clientCAFile
+        #   bearerTokenFile: ./secrets/api-token
+        #   tls: {certFile: ./tls/api.pem, keyFile: ./tls/api.key, clientCAFile: ./tls/staff-ca.pem}
+        #   rateLimit: {requestsPerSecond: 20, burst: 40}   # per client address; 429 beyond
         """
 }

@@ -39,7 +39,10 @@ public struct DemoRunner: Sendable {
         let config = GatewayConfig(
             gatewayId: "demo-ward", stateDirectory: workDirectory + "/state",
             mqtt: MQTTSettings(port: broker.port, clientId: "wardgate-demo"), profilesDirectory: profilesDirectory,
-            identity: .init(keystore: keystore))
+            identity: .init(keystore: keystore),
+            log: .init(origin: "wardgate/demo.example/demo-ward",
+                       gatewayCertificate: Keystore(directory: keystore).certificatePath(kind: .gateway, id: "demo-ward"),
+                       gatewayKey: Keystore(directory: keystore).keyPath(kind: .gateway, id: "demo-ward")))
         let gateway = try Gateway(config: config, logger: logger)
         gateway.start()
         guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
@@ -112,6 +115,7 @@ extension DemoRunner {
         for id in deviceIds {
             _ = try Enrollment.enroll(kind: .device, id: id, ca: ca, keystore: store, validityDays: 2)
         }
+        _ = try Enrollment.enroll(kind: .gateway, id: "demo-ward", ca: ca, keystore: store, validityDays: 2)
     }
 }
 
@@ -142,9 +146,10 @@ public struct DemoSummary: Sendable {
 enum DemoView {
     static func render(snapshot: MetricsSnapshot, perSecond: Double, latest: [String: [String: String]], elapsed: Double) -> String {
         var lines = [String(
-            format: "[%5.1fs] %6.0f readings/s | received %.0f | observations %.0f | signed %.0f | quarantined %.0f | dead letters %.0f | implausible %.0f",
+            format: "[%5.1fs] %6.0f readings/s | received %.0f | observations %.0f | signed %.0f | logged %.0f | checkpoints %.0f | quarantined %.0f | dead letters %.0f | implausible %.0f",
             elapsed, perSecond, snapshot["wardgate_messages_received_total"], snapshot["wardgate_observations_stored_total"],
-            snapshot["wardgate_observations_signed_total"], snapshot.total("wardgate_readings_quarantined_total"),
+            snapshot["wardgate_observations_signed_total"], snapshot["wardgate_observations_logged_total"], snapshot["wardgate_checkpoints_signed_total"],
+            snapshot.total("wardgate_readings_quarantined_total"),
             snapshot.total("wardgate_dead_letters_total"), snapshot["wardgate_readings_implausible_total"])]
         for device in latest.keys.sorted().prefix(12) {
             let values = latest[device] ?? [:]

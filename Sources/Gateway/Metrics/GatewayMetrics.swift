@@ -14,6 +14,8 @@ public final class GatewayMetrics: Sendable {
     let duplicatesDropped: CoreMetrics.Counter
     let implausibleReadings: CoreMetrics.Counter
     let observationsSigned: CoreMetrics.Counter
+    let observationsLogged: CoreMetrics.Counter
+    let checkpointsSigned: CoreMetrics.Counter
     private let quarantines: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     let backlog: CoreMetrics.Gauge
     private let deadLetters: [DecodeError.Kind: CoreMetrics.Counter]
@@ -29,6 +31,8 @@ public final class GatewayMetrics: Sendable {
         duplicatesDropped = Counter(label: "wardgate_duplicates_dropped_total", factory: factory)
         implausibleReadings = Counter(label: "wardgate_readings_implausible_total", factory: factory)
         observationsSigned = Counter(label: "wardgate_observations_signed_total", factory: factory)
+        observationsLogged = Counter(label: "wardgate_observations_logged_total", factory: factory)
+        checkpointsSigned = Counter(label: "wardgate_checkpoints_signed_total", factory: factory)
         backlog = Gauge(label: "wardgate_backlog_messages", factory: factory)
         let factory = factory
         deadLetters = Dictionary(uniqueKeysWithValues: DecodeError.Kind.allCases.map {

@@ -9,32 +9,34 @@ import Glibc
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run the gateway daemon. SIGTERM/SIGINT stop it cleanly; SIGHUP reloads profiles and assignments.")
+        commandName: "run",
+        abstract: "Run the gateway daemon. SIGTERM/SIGINT stop it cleanly; SIGHUP reloads profiles and assignments.",
+        discussion: """
+            Under systemd (Type=notify) it reports READY=1 once the journal is open and the broker \
+            acknowledged the subscriptions, STATUS= with the backlog, and WATCHDOG=1 while the pipeline \
+            makes progress (see systemd/wardgate.service and docs/deployment.md).
+            """)
 
     @Option(name: .long, help: "The configuration file (YAML).")
     var config: String
 
     func run() async throws {
         let settings = try CommandSupport.loadConfig(config)
-        CommandSupport.bootstrapLogging(level: settings.logLevel)
+        ServiceLogHandler.bootstrap(level: settings.logLevel, format: settings.logFormat)
         let logger = Logger(label: "wardgate")
-        let gateway: Gateway
+        // Installed first, so a SIGTERM while waiting for the broker stops the daemon cleanly.
+        let signals = Signals.stream([SIGTERM, SIGINT, SIGHUP])
+        let notifier = SystemdNotifier()
+        let service: GatewayService
         do {
-            gateway = try Gateway(config: settings, logger: logger)
+            let gateway = try Gateway(config: settings, logger: logger)
+            service = try GatewayService(gateway: gateway, notifier: notifier, logger: logger)
         } catch {
-            CommandSupport.printError("wardgate cannot start:\n\(error.description)")
+            notifier.status("failed: cannot start")
+            CommandSupport.printError("wardgate cannot start:\n\(error)")
             throw ExitCode(1)
         }
-        let signals = Signals.stream([SIGTERM, SIGINT, SIGHUP])
-        gateway.start()
-        for await signal in signals {
-            if signal == SIGHUP {
-                do { try gateway.reload() } catch { logger.error("reload refused; the previous profiles stay in force", metadata: ["reason": "\(error)"]) }
-                continue
-            }
-            logger.info("stopping", metadata: ["signal": "\(signal)"])
-            break
-        }
-        await gateway.stop()
+        let status = await service.run(signals: signals)
+        if status != 0 { throw ExitCode(status) }
     }
 }

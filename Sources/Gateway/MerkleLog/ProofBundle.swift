@@ -1,0 +1,100 @@
+import Crypto
+import DeviceIdentity
+import Foundation
+import JSONDocument
+import Journal
+import Observations
+import TransparencyLog
+import X509
+
+/// One self-contained document per reading that an auditor checks offline with only the ward
+/// CA certificate and the gateway certificate. Format: docs/proof-bundle.md.
+public enum ProofBundle {
+    public static let format = "wardgate-proof-bundle/1"
+
+    public enum Selector: Sendable {
+        case observation(String)
+        case leafIndex(UInt64)
+    }
+
+    public enum BuildError: Error, Sendable, CustomStringConvertible {
+        case notFound(String)
+        case notLogged(String)
+        case notYetCheckpointed(leafIndex: UInt64, checkpointSize: UInt64?)
+        case missingCertificate(String)
+        case failed(String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let what): "no such reading: \(what)"
+            case .notLogged(let why): "the reading is not in the log: \(why)"
+            case .notYetCheckpointed(let index, let size):
+                "not yet checkpointed: leaf \(index) is not covered by a signed checkpoint yet" + (size.map { " (latest covers \($0) leaves)" } ?? " (none signed yet)") + "; try again after log.checkpointInterval"
+            case .missingCertificate(let thumbprint): "the signing certificate \(thumbprint) is not in the keystore"
+            case .failed(let reason): reason
+            }
+        }
+    }
+
+    /// Builds the bundle against the latest signed checkpoint; never against an unsigned root.
+    public static func build(_ selector: Selector, journal: Journal, keystore: Keystore, receipt: JSONValue? = nil) throws(BuildError) -> JSONValue {
+        do {
+            let stored: StoredObservation?
+            switch selector {
+            case .observation(let id): stored = try journal.observation(id: id)
+            case .leafIndex(let index): stored = try journal.observation(leafIndex: index)
+            }
+            guard let observation = stored else {
+                switch selector {
+                case .observation(let id): throw BuildError.notFound("observation \(id)")
+                case .leafIndex(let index): throw BuildError.notFound("leaf \(index)")
+                }
+            }
+            guard let signature = observation.signature, let leafIndex = observation.leafIndex else {
+                throw BuildError.notLogged(observation.quarantineReason.map { "it is quarantined: \($0)" } ?? "it has no leaf yet")
+            }
+            let tree = try LogTree(writer: journal.databaseWriter)
+            guard let note = try tree.store.latestSignedCheckpointNote() else {
+                throw BuildError.notYetCheckpointed(leafIndex: leafIndex, checkpointSize: nil)
+            }
+            let checkpoint = try Checkpoint(parsing: SignedNote(parsing: note).text)
+            guard leafIndex < checkpoint.size else {
+                throw BuildError.notYetCheckpointed(leafIndex: leafIndex, checkpointSize: checkpoint.size)
+            }
+            let proof = try tree.inclusionProof(leafIndex: leafIndex, treeSize: checkpoint.size)
+            guard let certificate = keystore.archivedCertificate(thumbprint: signature.certificateThumbprint) else {
+                throw BuildError.missingCertificate(signature.certificateThumbprint)
+            }
+            return .object([
+                "format": .string(format),
+                "observation": try JSONParser.parse(observation.resource),
+                "jws": .string(signature.jws),
+                "deviceCertificates": [.string(CertificateCoding.pemString(certificate))],
+                "leafIndex": .integer(leafIndex),
+                "treeSize": .integer(checkpoint.size),
+                "inclusionProof": .array(proof.hashes.map { .string(hex($0.bytes)) }),
+                "checkpoint": .string(note),
+                "ledgerReceipt": receipt ?? .null,
+            ])
+        } catch let error as BuildError {
+            throw error
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    static func bytes(hex text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i < chars.count {
+            guard let byte = UInt8(String(decoding: chars[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+            i += 2
+        }
+        return out
+    }
+}

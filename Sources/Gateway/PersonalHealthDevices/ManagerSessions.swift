@@ -1,0 +1,62 @@
+import DeviceProfiles
+import Foundation
+import IEEE11073
+import Observations
+import Synchronization
+
+/// One IEEE 11073-20601 manager session per device topic; the gateway acts as the manager.
+///
+/// Sessions live in memory. After a restart a device that was operating is in the wrong state
+/// for us; the manager answers per 20601 (the device re-associates), and the learned extended
+/// configuration is still in the journal, so it is accepted at once.
+final class ManagerSessions: Sendable {
+    private let sessions = Mutex<[String: ManagerSession]>([:])
+    private let settings: ManagerSettings
+    private let store: any ConfigurationStore
+    private let clock = ContinuousClock()
+    private let origin: ContinuousClock.Instant
+
+    init(store: any ConfigurationStore, managerSystemId: SystemId, offsetRule: UTCOffsetRule) {
+        self.settings = ManagerSettings(managerSystemId: managerSystemId, offsetRule: offsetRule)
+        self.store = store
+        self.origin = ContinuousClock.now
+    }
+
+    private var now: Duration { clock.now - origin }
+
+    /// Feeds one APDU from `deviceKey` (the topic's device id) to its session.
+    func receive(_ bytes: [UInt8], deviceKey: String) -> ManagerResult {
+        sessions.withLock { sessions in
+            var session = sessions[deviceKey] ?? ManagerSession(settings: settings, store: store)
+            let result = session.receive(bytes, now: now)
+            sessions[deviceKey] = session
+            return result
+        }
+    }
+
+    /// Runs the 20601 timers; returns what to send to which device.
+    func tick() -> [(deviceKey: String, result: ManagerResult)] {
+        let now = self.now
+        return sessions.withLock { sessions in
+            var results: [(String, ManagerResult)] = []
+            for (key, var session) in sessions {
+                guard let deadline = session.nextDeadline, deadline <= now else { continue }
+                results.append((key, session.tick(now: now)))
+                sessions[key] = session
+            }
+            return results
+        }
+    }
+}
+
+/// Whether the System-Id an agent claims is the device its topic names: a device may only speak
+/// for itself (the broker ACL ties topics to device certificates).
+enum PHDIdentity {
+    static func normalized(_ id: String) -> String {
+        id.lowercased().filter { $0.isHexDigit }
+    }
+
+    static func matches(topicDevice: String, readingDevice: String) -> Bool {
+        normalized(topicDevice) == normalized(readingDevice) && normalized(topicDevice).count == 16
+    }
+}

@@ -1,0 +1,316 @@
+import DeviceIdentity
+import Dispatch
+import Foundation
+import JSONDocument
+import Journal
+import Logging
+import StaffAPI
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `wardgate run` as a service: the gateway plus what systemd and the staff see of it.
+///
+/// - sd_notify: `STATUS=` while waiting for the broker, `READY=1` once the journal is open and
+///   the broker acknowledged every subscription, `STATUS=` with the backlog as it changes,
+///   `RELOADING=1`/`READY=1` around a SIGHUP reload, `STOPPING=1` on SIGTERM.
+/// - The watchdog (`WATCHDOG_USEC`): `WATCHDOG=1` at half the interval, but only after a look
+///   at the journal found the writer free and the processing cursor moving (or nothing
+///   pending). A wedged pipeline stops the pings; a slow one that still drains does not.
+/// - The staff HTTP API when `http:` is configured.
+/// - A bounded shutdown.
+public final class GatewayService: Sendable {
+    public struct Options: Sendable {
+        /// systemd's watchdog; nil when `WATCHDOG_USEC` is not set for us.
+        public var watchdog: WatchdogSettings?
+        /// How long the processing cursor may stand still, with work pending, before the
+        /// pipeline counts as wedged. Default: the watchdog interval (30 s without one).
+        public var stallLimit: Duration?
+        /// How often STATUS and the backlog gauge are refreshed (and the watchdog considered,
+        /// at least at half its interval).
+        public var statusInterval: Duration
+        /// SIGTERM to exit, at most: past it the process exits with work left in the journal,
+        /// which the next start resumes (nothing acknowledged is lost).
+        public var stopTimeout: Duration
+        /// How long `/readyz` waits for its journal write probe.
+        public var readinessProbeTimeout: Duration
+
+        public init(watchdog: WatchdogSettings? = WatchdogSettings.fromEnvironment(), stallLimit: Duration? = nil,
+                    statusInterval: Duration = .seconds(5), stopTimeout: Duration = .seconds(20),
+                    readinessProbeTimeout: Duration = .seconds(2)) {
+            self.watchdog = watchdog
+            self.stallLimit = stallLimit
+            self.statusInterval = statusInterval
+            self.stopTimeout = stopTimeout
+            self.readinessProbeTimeout = readinessProbeTimeout
+        }
+    }
+
+    public let gateway: Gateway
+    public let notifier: SystemdNotifier
+    public let options: Options
+    let logger: Logger
+    private let monitorProbe: ProbeRunner
+    private let readinessProbe: ProbeRunner
+    private let state = Mutex<ServiceState>(ServiceState())
+    private let api: StaffAPIServer?
+
+    struct ServiceState {
+        var ready = false
+        var lastStatus: String?
+        var progress: PipelineProgress?
+        var lastVerdict: PipelineProgress.Verdict?
+        var lastProbe: PipelineProbe?
+        var pings = 0
+        var withheld = 0
+    }
+
+    /// Builds the HTTP API from the configuration; throws when it must not be served.
+    public init(gateway: Gateway, notifier: SystemdNotifier = SystemdNotifier(), options: Options = Options(), logger: Logger) throws(StaffAPIError) {
+        self.gateway = gateway
+        self.notifier = notifier
+        self.options = options
+        self.logger = logger
+        let journal = gateway.journal
+        monitorProbe = ProbeRunner { journal.watchdogProbe() }
+        let readinessProbe = ProbeRunner {
+            do {
+                try journal.write { _ in }
+                return PipelineProbe(oldestPending: nil, backlog: 0, journalWritable: true, failure: nil)
+            } catch {
+                return PipelineProbe(oldestPending: nil, backlog: 0, journalWritable: false, failure: "\(error)")
+            }
+        }
+        self.readinessProbe = readinessProbe
+        if let http = gateway.config.http {
+            var apiLogger = logger
+            apiLogger[metadataKey: "component"] = "http"
+            let timeout = options.readinessProbeTimeout
+            let metrics = gateway.metrics
+            api = try StaffAPIServer(
+                configuration: http, journal: journal, metricsText: { metrics.exposition() },
+                readiness: { await GatewayService.readiness(of: gateway, probe: readinessProbe, probeTimeout: timeout) },
+                hooks: GatewayService.apiHooks(gateway: gateway), logger: apiLogger)
+        } else {
+            api = nil
+        }
+    }
+
+    /// What the API serves from the gateway beyond the journal:
+    /// - after each signed Observation of a search page, its Provenance (the device's JWS),
+    ///   exactly as `wardgate export` writes it;
+    /// - `/v1/observations/{id}/proof`: the proof bundle (`ProofBundle`, docs/proof-bundle.md)
+    ///   against the latest signed checkpoint;
+    /// - `/v1/checkpoints/latest`: the latest signed checkpoint note.
+    static func apiHooks(gateway: Gateway) -> StaffAPIHooks {
+        let identity = gateway.config.identity
+        return StaffAPIHooks(
+            fullUrl: { ObservationExport.fullUrl($0) },
+            includes: { observations in
+                observations.compactMap { (observation: StoredObservation) -> JSONValue? in
+                    guard let provenance = ObservationExport.provenance(for: observation) else { return nil }
+                    return ["fullUrl": .string(ObservationExport.fullUrl(observation.id, provenance: true)), "resource": provenance]
+                }
+            },
+            proof: { id in
+                guard let identity else { return .notFound("this gateway has no identity section: it signs and logs nothing") }
+                let keystore = Keystore(directory: identity.keystore)
+                do throws(ProofBundle.BuildError) {
+                    return .bundle(try ProofBundle.build(.observation(id), journal: gateway.journal, keystore: keystore))
+                } catch {
+                    switch error {
+                    case .notFound, .notLogged: return .notFound(error.description)
+                    case .notYetCheckpointed: return .notYet(error.description)
+                    case .missingCertificate, .failed: return .failed(error.description)
+                    }
+                }
+            },
+            latestCheckpoint: { try gateway.log.latestCheckpointNote() })
+    }
+
+    // MARK: Readiness
+
+    /// Broker connected with every subscription acknowledged, journal writable, quota not exhausted.
+    public func readiness() async -> Readiness {
+        await GatewayService.readiness(of: gateway, probe: readinessProbe, probeTimeout: options.readinessProbeTimeout)
+    }
+
+    static func readiness(of gateway: Gateway, probe readinessProbe: ProbeRunner, probeTimeout: Duration) async -> Readiness {
+        var checks: [Readiness.Check] = []
+        let broker = "\(gateway.config.mqtt.host):\(gateway.config.mqtt.port)"
+        if await gateway.waitUntilReady(timeout: .zero) {
+            checks.append(.init(name: "broker", ok: true, detail: "connected to \(broker), subscriptions acknowledged"))
+        } else if gateway.isConnected {
+            checks.append(.init(name: "broker", ok: false, detail: "connected to \(broker) but the subscriptions are not acknowledged yet"))
+        } else {
+            checks.append(.init(name: "broker", ok: false, detail: "not connected to \(broker)"))
+        }
+        switch await readinessProbe.run(timeout: probeTimeout) {
+        case .finished(let probe) where probe.journalWritable:
+            checks.append(.init(name: "journal", ok: true, detail: "writable"))
+        case .finished(let probe):
+            checks.append(.init(name: "journal", ok: false, detail: "not writable: \(probe.failure ?? "unknown")"))
+        case .timedOut, .stillBusy:
+            checks.append(.init(name: "journal", ok: false, detail: "a write transaction did not complete within \(probeTimeout)"))
+        }
+        let journal = gateway.journal
+        if let max = journal.maxBytes {
+            let used = journal.usedBytes()
+            checks.append(.init(name: "quota", ok: used < max, detail: used < max ? "\(used) of \(max) bytes used" : "exhausted: \(used) of \(max) bytes used; acknowledgements stopped"))
+        }
+        return Readiness(checks: checks)
+    }
+
+    // MARK: Running
+
+    /// Runs until SIGTERM/SIGINT arrives on `signals` (SIGHUP reloads). Returns the exit status.
+    public func run(signals: AsyncStream<Int32>) async -> Int32 {
+        let broker = "\(gateway.config.mqtt.host):\(gateway.config.mqtt.port)"
+        if let api {
+            do {
+                _ = try await api.start()
+            } catch {
+                logger.critical("wardgate cannot start", metadata: ["reason": "\(error)"])
+                notifier.send([.status("failed: \(error)")])
+                return 1
+            }
+        }
+        notifier.status("starting: journal open, connecting to the broker at \(broker)")
+        gateway.start()
+        let readyTask = Task { await self.announceReadiness(broker: broker) }
+        let monitorTask = Task { await self.monitor() }
+
+        for await signal in signals {
+            if signal == SIGHUP {
+                notifier.reloading()
+                do {
+                    try gateway.reload()
+                } catch {
+                    logger.error("reload refused; the previous profiles stay in force", metadata: ["reason": "\(error)"])
+                }
+                // READY=1 ends the reload for systemd whether or not it was accepted.
+                notifier.send([.ready, .status(statusLine())])
+                continue
+            }
+            logger.notice("stopping", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "\(signal)")"])
+            break
+        }
+
+        notifier.stopping(status: "stopping: finishing the commit in flight, draining the journal")
+        readyTask.cancel()
+        monitorTask.cancel()
+        await readyTask.value
+        await monitorTask.value
+        return await boundedStop()
+    }
+
+    /// Stops the API and the gateway, and exits the process if that takes longer than `stopTimeout`.
+    func boundedStop() async -> Int32 {
+        let seconds = Double(options.stopTimeout.components.seconds) + Double(options.stopTimeout.components.attoseconds) / 1e18
+        let logger = self.logger
+        let limit = "\(options.stopTimeout)"
+        let deadline = DispatchWorkItem {
+            logger.critical("shutdown took longer than the limit; exiting with work left in the journal (the next start resumes it)", metadata: ["limit": "\(limit)"])
+            _exit(1)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: deadline)
+        await api?.stop()
+        await gateway.stop()
+        deadline.cancel()
+        return 0
+    }
+
+    /// STATUS while the broker is not there yet, then READY=1 once it acknowledged every subscription.
+    func announceReadiness(broker: String) async {
+        let started = ContinuousClock.now
+        while !Task.isCancelled {
+            if await gateway.waitUntilReady(timeout: .seconds(1)) {
+                state.withLock { $0.ready = true }
+                let status = statusLine()
+                notifier.ready(status: status)
+                state.withLock { $0.lastStatus = status }
+                logger.notice("ready: broker subscriptions acknowledged", metadata: ["broker": "\(broker)"])
+                return
+            }
+            guard !Task.isCancelled else { return }
+            let waited = (ContinuousClock.now - started).components.seconds
+            notifier.status("waiting for the broker at \(broker) to accept the connection and acknowledge the subscriptions (\(waited) s)")
+        }
+    }
+
+    /// The loop that feeds the watchdog and refreshes STATUS and the backlog gauge.
+    func monitor() async {
+        let stallLimit = options.stallLimit ?? options.watchdog?.interval ?? .seconds(30)
+        state.withLock { $0.progress = PipelineProgress(stallLimit: stallLimit) }
+        var tick = options.statusInterval
+        if let watchdog = options.watchdog { tick = min(tick, watchdog.pingInterval) }
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            let outcome = await monitorProbe.run(timeout: tick)
+            guard !Task.isCancelled else { return }
+            evaluate(outcome, at: ContinuousClock.now)
+            let elapsed = ContinuousClock.now - started
+            if elapsed < tick { try? await Task.sleep(for: tick - elapsed) }
+        }
+    }
+
+    /// One monitor tick: decide about the watchdog ping, update the gauge and STATUS.
+    func evaluate(_ outcome: ProbeRunner.Outcome, at now: ContinuousClock.Instant) {
+        let healthy: Bool
+        var problem: String?
+        switch outcome {
+        case .finished(let probe):
+            gateway.metrics.backlog.record(probe.backlog)
+            let verdict = state.withLock { s -> PipelineProgress.Verdict in
+                s.lastProbe = probe
+                let v = s.progress!.observe(oldestPending: probe.oldestPending, at: now)
+                s.lastVerdict = v
+                return v
+            }
+            if !probe.journalWritable {
+                problem = "the journal refuses writes: \(probe.failure ?? "unknown")"
+            } else if case .stalled(let waited) = verdict {
+                problem = "processing has not advanced for \(waited.components.seconds) s with \(probe.backlog) messages pending"
+            }
+            healthy = problem == nil
+        case .timedOut:
+            problem = "a journal write did not complete within one watchdog tick (the writer is stuck)"
+            healthy = false
+        case .stillBusy:
+            problem = "the previous journal probe is still blocked (the writer is stuck)"
+            healthy = false
+        }
+        if options.watchdog != nil {
+            if healthy {
+                notifier.watchdog()
+                state.withLock { $0.pings += 1 }
+            } else {
+                state.withLock { $0.withheld += 1 }
+                logger.error("watchdog ping withheld: the pipeline is wedged", metadata: ["reason": "\(problem ?? "-")"])
+            }
+        }
+        let isReady = state.withLock { $0.ready }
+        guard isReady || problem != nil else { return }
+        let status = problem.map { "wedged, watchdog withheld: \($0)" } ?? statusLine()
+        let changed = state.withLock { s -> Bool in
+            defer { s.lastStatus = status }
+            return s.lastStatus != status
+        }
+        // A wedged state is repeated every tick, so it is seen even if nothing else changes.
+        if changed || problem != nil { notifier.status(status) }
+    }
+
+    /// `ready; broker 127.0.0.1:1883 connected; backlog 0 messages`
+    func statusLine() -> String {
+        let (ready, probe) = state.withLock { ($0.ready, $0.lastProbe) }
+        let broker = "\(gateway.config.mqtt.host):\(gateway.config.mqtt.port)"
+        let connection = gateway.isConnected ? "broker \(broker) connected" : "broker \(broker) disconnected, reconnecting"
+        let backlog = probe.map { "backlog \($0.backlog) messages" } ?? "backlog unknown"
+        return "\(ready ? "ready" : "starting"); \(connection); \(backlog)"
+    }
+
+    /// Watchdog pings sent and withheld so far (for tests and diagnostics).
+    public var watchdogCounts: (sent: Int, withheld: Int) { state.withLock { ($0.pings, $0.withheld) } }
+}

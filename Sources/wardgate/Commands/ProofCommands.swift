@@ -1,0 +1,94 @@
+import ArgumentParser
+import DeviceIdentity
+import Foundation
+import Gateway
+import JSONDocument
+import Journal
+import X509
+
+struct ProofCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proof",
+        abstract: "Print the proof bundle of one reading (Observation, JWS, device certificate, inclusion proof, signed checkpoint).",
+        discussion: "Exit 1 when the reading is unknown, quarantined, or not yet covered by a signed checkpoint.")
+
+    @Option(name: .long, help: "The configuration file (YAML).")
+    var config: String
+
+    @Option(name: .long, help: "The Observation id.")
+    var observation: String?
+
+    @Option(name: .customLong("leaf-index"), help: "The log leaf index.")
+    var leafIndex: UInt64?
+
+    func validate() throws {
+        guard (observation == nil) != (leafIndex == nil) else { throw ValidationError("give exactly one of --observation ID or --leaf-index N") }
+    }
+
+    func run() throws {
+        let settings = try CommandSupport.loadConfig(config)
+        guard let identity = settings.identity else {
+            CommandSupport.printError("the configuration has no identity section: no reading is signed, so none has a proof")
+            throw ExitCode(1)
+        }
+        do {
+            let journal = try Journal(directory: settings.stateDirectory, durability: settings.durability)
+            let selector: ProofBundle.Selector = observation.map { .observation($0) } ?? .leafIndex(leafIndex ?? 0)
+            let bundle = try ProofBundle.build(selector, journal: journal, keystore: Keystore(directory: identity.keystore))
+            print(bundle.serialized)
+        } catch let error as ProofBundle.BuildError {
+            CommandSupport.printError("wardgate proof: \(error)")
+            throw ExitCode(1)
+        } catch {
+            CommandSupport.printError("wardgate proof: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a proof bundle offline: signature, device certificate, checkpoint signature, inclusion, receipt.",
+        discussion: "Prints each check as passed or failed. Exit 0 only if all pass; 1 otherwise, naming the first failing check. Needs no network and no gateway state.")
+
+    @Argument(help: "The proof bundle (JSON file).")
+    var bundle: String
+
+    @Option(name: .long, help: "The ward CA certificate (PEM).")
+    var ca: String
+
+    @Option(name: .customLong("gateway-cert"), help: "The gateway certificate (PEM) that signs checkpoints.")
+    var gatewayCert: String
+
+    @Option(name: .customLong("ledger-key"), help: "The ledger's public key (PEM), to check a receipt.")
+    var ledgerKey: String?
+
+    @Option(name: .long, help: "A CRL (PEM or DER) the device certificate must not be on.")
+    var crl: String?
+
+    func run() async throws {
+        let document: JSONValue
+        let caCertificate: Certificate
+        let gatewayCertificate: Certificate
+        var revocations: CertificateRevocationList?
+        do {
+            guard let data = FileManager.default.contents(atPath: bundle) else { throw ValidationError("cannot read \(bundle)") }
+            document = try JSONParser.parse(Array(data))
+            caCertificate = try CertificateCoding.loadCertificate(ca)
+            gatewayCertificate = try CertificateCoding.loadCertificate(gatewayCert)
+            if let crl { revocations = try CertificateRevocationList.load(crl) }
+        } catch {
+            CommandSupport.printError("wardgate verify: \(error)")
+            throw ExitCode(1)
+        }
+        let checks = await ProofVerification.verify(bundle: document, ca: caCertificate, gatewayCertificate: gatewayCertificate, crl: revocations)
+        for check in checks {
+            print("\(check.passed ? "passed" : "FAILED")  \(check.name): \(check.detail)")
+        }
+        if let failed = checks.first(where: { !$0.passed }) {
+            CommandSupport.printError("verification failed at check \"\(failed.name)\"")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import DeviceIdentity
+import Foundation
+@testable import Gateway
+import JSONDocument
+import Journal
+import MQTTIngest
+import Simulation
+import Testing
+import X509
+
+@Suite("Proof bundles: exported over a real broker, verified offline, every tampering caught", .serialized)
+struct ProofTests {
+    struct Setup {
+        let ward: SigningTests.Ward
+        let config: GatewayConfig
+        var caPath: String { ward.ca.certificatePath }
+        var gatewayCertPath: String { ward.keystore.certificatePath(kind: .gateway, id: "test-ward") }
+    }
+
+    static func setup(brokerPort: Int) throws -> Setup {
+        let ward = try SigningTests.makeWard()
+        _ = try Enrollment.enroll(kind: .gateway, id: "test-ward", ca: ward.ca, keystore: ward.keystore, validityDays: 30)
+        var config = TestSupport.config(directory: ward.directory, brokerPort: brokerPort)
+        config.identity = .init(keystore: ward.keystore.directory)
+        config.log = .init(origin: "wardgate/test.example/ward", gatewayCertificate: ward.keystore.certificatePath(kind: .gateway, id: "test-ward"),
+                           gatewayKey: ward.keystore.keyPath(kind: .gateway, id: "test-ward"), checkpointInterval: .milliseconds(200))
+        return Setup(ward: ward, config: config)
+    }
+
+    @Test("a leaf no signed checkpoint covers yet is refused with \"not yet checkpointed\", never proved against an unsigned root")
+    func notYetCheckpointed() throws {
+        let setup = try ProofTests.setup(brokerPort: 1)
+        defer { try? FileManager.default.removeItem(atPath: setup.ward.directory) }
+        let gateway = try Gateway(config: setup.config, logger: TestSupport.quietLogger)
+        try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": 1763719200000, \"hr\": 72}".utf8), qos: 1, receivedAt: Date())
+        try gateway.drain()
+        #expect(throws: ProofBundle.BuildError.self) {
+            try ProofBundle.build(.leafIndex(0), journal: gateway.journal, keystore: setup.ward.keystore)
+        }
+        do {
+            _ = try ProofBundle.build(.leafIndex(0), journal: gateway.journal, keystore: setup.ward.keystore)
+        } catch {
+            #expect(error.description.contains("not yet checkpointed"))
+        }
+        #expect(try gateway.log.checkpointIfGrown() != nil)
+        // Signing again at the same size is a no-op, not a second checkpoint.
+        #expect(try gateway.log.checkpointIfGrown() == nil)
+        _ = try ProofBundle.build(.leafIndex(0), journal: gateway.journal, keystore: setup.ward.keystore)
+        // A quarantined reading has no proof.
+        try gateway.journal.appendInbox(topic: "wards/w/devices/stranger/vitals", payload: Array("{\"ts\": 1763719200000, \"hr\": 72}".utf8), qos: 1, receivedAt: Date())
+        try gateway.drain()
+        let quarantined = try #require(try gateway.journal.observations(deviceId: "stranger").first)
+        #expect(throws: ProofBundle.BuildError.self) {
+            try ProofBundle.build(.observation(quarantined.id), journal: gateway.journal, keystore: setup.ward.keystore)
+        }
+    }
+
+    @Test("readings through a real broker: the bundle verifies, and each tampered part fails on its own check")
+    func endToEndAndTampering() async throws {
+        let broker = try PrivateBroker.start()
+        defer { broker.stop() }
+        let setup = try ProofTests.setup(brokerPort: broker.port)
+        defer { try? FileManager.default.removeItem(atPath: setup.ward.directory) }
+        let gateway = try Gateway(config: setup.config, logger: TestSupport.quietLogger)
+        gateway.start()
+        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        let sender = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "proof-sender", cleanStart: true), logger: TestSupport.quietLogger)
+        sender.start()
+        defer { sender.stop() }
+        #expect(await sender.waitUntilReady(timeout: .seconds(10)))
+        // Device times now: the device certificate must be valid when the reading is taken.
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000) - 20_000
+        for i in 0..<15 {
+            try sender.publish(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": \(nowMs + Int64(i) * 1000), \"hr\": \(70 + i), \"bp\": {\"sys\": 120, \"dia\": 80}}".utf8))
+        }
+        #expect(await sender.waitForPublishes(timeout: .seconds(10)))
+        let covered = await TestSupport.eventually(timeout: .seconds(20)) {
+            (try? ProofBundle.build(.leafIndex(29), journal: gateway.journal, keystore: setup.ward.keystore)) != nil
+        }
+        #expect(covered)
+        let target = try #require(try gateway.journal.observations(deviceId: "good").dropFirst(7).first)
+        let bundle = try ProofBundle.build(.observation(target.id), journal: gateway.journal, keystore: setup.ward.keystore)
+        await gateway.stop()
+
+        let ca = try CertificateCoding.loadCertificate(setup.caPath)
+        let gatewayCertificate = try CertificateCoding.loadCertificate(setup.gatewayCertPath)
+        let checks = await ProofVerification.verify(bundle: bundle, ca: ca, gatewayCertificate: gatewayCertificate)
+        #expect(checks.map(\.name) == ProofVerification.checkNames)
+        #expect(checks.allSatisfy { $0.passed }, "\(checks)")
+
+        func firstFailure(_ tampered: JSONValue, ca: Certificate? = nil, gateway: Certificate? = nil, crl: CertificateRevocationList? = nil) async -> String? {
+            let result = await ProofVerification.verify(bundle: tampered, ca: ca ?? ProofTests.load(setup.caPath), gatewayCertificate: gateway ?? gatewayCertificate, crl: crl)
+            return result.first { !$0.passed }?.name
+        }
+        let revokedCertificate = try setup.ward.keystore.certificate(kind: .device, id: "revoked")
+        let otherCA = try CertificateAuthority.create(directory: setup.ward.directory + "/other-ca", name: "Other CA")
+
+        // The Observation's value.
+        let text = bundle.serialized
+        #expect(await firstFailure(try JSONParser.parse(text.replacingOccurrences(of: "\"status\":\"final\"", with: "\"status\":\"amended\""))) == "signature")
+        // The JWS signature.
+        let jws = try #require(bundle["jws"]?.stringValue)
+        let flipped = String(jws.dropLast()) + (jws.last == "A" ? "B" : "A")
+        #expect(await firstFailure(ProofTests.replacing("jws", with: .string(flipped), in: bundle)) == "signature")
+        // The device certificate (another device's).
+        #expect(await firstFailure(ProofTests.replacing("deviceCertificates", with: [.string(CertificateCoding.pemString(revokedCertificate))], in: bundle)) == "signature")
+        // A CA the device certificate does not chain to.
+        #expect(await firstFailure(bundle, ca: otherCA.certificate) == "device-certificate")
+        // The checkpoint text, and the gateway key.
+        let note = try #require(bundle["checkpoint"]?.stringValue)
+        var lines = note.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[1] = String((UInt64(lines[1]) ?? 0) + 1)
+        #expect(await firstFailure(ProofTests.replacing("checkpoint", with: .string(lines.joined(separator: "\n")), in: bundle)) == "checkpoint-signature")
+        #expect(await firstFailure(bundle, gateway: revokedCertificate) == "checkpoint-signature")
+        // The leaf index and a path element.
+        let index = try #require(bundle["leafIndex"]?.numberLexeme.flatMap { Int($0) })
+        #expect(await firstFailure(ProofTests.replacing("leafIndex", with: .integer(index + 1), in: bundle)) == "inclusion")
+        var path = try #require(bundle["inclusionProof"]?.arrayValue)
+        let element = try #require(path.first?.stringValue)
+        path[0] = .string((element.first == "0" ? "1" : "0") + element.dropFirst())
+        #expect(await firstFailure(ProofTests.replacing("inclusionProof", with: .array(path), in: bundle)) == "inclusion")
+
+        // The real CLI, offline, from files: exit 0, then exit 1 naming the failing check.
+        let bundlePath = setup.ward.directory + "/bundle.json"
+        try text.write(toFile: bundlePath, atomically: true, encoding: .utf8)
+        let good = try ProofTests.run(["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath])
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.components(separatedBy: "passed ").count - 1 == 5)
+        try ProofTests.replacing("leafIndex", with: .integer(index + 1), in: bundle).serialized.write(toFile: bundlePath, atomically: true, encoding: .utf8)
+        let bad = try ProofTests.run(["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath])
+        #expect(bad.status == 1)
+        #expect(bad.output.contains("verification failed at check \"inclusion\""))
+    }
+
+    static func load(_ path: String) -> Certificate { (try? CertificateCoding.loadCertificate(path))! }
+
+    static func replacing(_ key: String, with value: JSONValue, in bundle: JSONValue) -> JSONValue {
+        .object((bundle.objectMembers ?? []).map { $0.key == key ? JSONMember(key, value) : $0 })
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.wardgateBinary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
