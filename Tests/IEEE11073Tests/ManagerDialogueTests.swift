@@ -65,7 +65,7 @@ struct ManagerDialogueTests {
         #expect(reassociation.state == .operating)
         let scan = again.receive(try Vectors.named("scan-fixed-scale-extended").bytes, now: .seconds(5))
         #expect(scan.outgoing == [try Vectors.named("scan-response").bytes])
-        #expect(scan.readings.count == 1)
+        #expect(scan.readings.count == 2)  // weight and body fat
     }
 
     @Test func anotherAgentDoesNotGetThatConfiguration() throws {

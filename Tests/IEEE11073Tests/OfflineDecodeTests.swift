@@ -10,9 +10,9 @@ struct OfflineDecodeTests {
         #expect(events.count == 2)
         #expect(events[0].responseHex == [try Vectors.named("config-report-response-accepted").hex])
         #expect(events[1].responseHex == [try Vectors.named("scan-response").hex])
-        #expect(events[1].readings.count == 1)
+        #expect(events[1].readings.count == 2)
         #expect(events[1].observations.count == 2)
-        #expect(events[1].deadLetters.count == 1)
+        #expect(events[1].deadLetters.isEmpty)
         #expect(events[1].readings.first?.deviceId == ManagerSession.unknownDeviceId)
         #expect(events.allSatisfy { !$0.isRejected })
     }

@@ -112,13 +112,14 @@ struct VectorDecodeTests {
               case .scanFixed(let report) = argument.info else { Issue.record("not a fixed scan"); return }
         #expect(Int(report.dataRequestId) == leadingNumber(scanVector.expect["dataReqId"] as? String))
         #expect(EventType.name(argument.eventType) == scanVector.expect["eventType"] as? String)
-        // Weight is in the shared table; body fat (0xE14C) is not, so it is kept as a dead letter.
-        #expect(scan.readings.count == 1)
+        // Weight 62.4 kg and body fat 25.6 % (0xE14C), as the vector's expectation says.
+        #expect(scan.readings.count == 2)
         #expect(scan.readings.first?.metric.reference == "MDC_MASS_BODY_ACTUAL")
         #expect(scan.readings.first?.value == .single(.quantity(Quantity(value: DecimalNumber(mantissa: 624, exponent: -1), unit: "kg"))))
-        #expect(scan.readings.first?.deviceId == "88-77-66-55-44-33-22-11")
-        #expect(scan.deadLetters.map(\.handle) == [2])
-        #expect(scan.deadLetters.first?.reason.contains("not in the shared Nomenclature") == true)
+        #expect(scan.readings.last?.metric.reference == "MDC_BODY_FAT")
+        #expect(scan.readings.last?.value == .single(.quantity(Quantity(value: DecimalNumber(mantissa: 256, exponent: -1), unit: "%"))))
+        #expect(scan.readings.allSatisfy { $0.deviceId == "88-77-66-55-44-33-22-11" })
+        #expect(scan.deadLetters.isEmpty)
     }
 
     @Test func scanResponseVector() throws {

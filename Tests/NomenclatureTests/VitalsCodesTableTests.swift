@@ -171,7 +171,8 @@ struct VitalsCodesTableTests {
         let unitNames = Set(try VitalsCodes.entries("units").map { try string($0, "mdc") })
         let extraMetrics = Set(Nomenclature.metrics.map(\.reference)).subtracting(metricNames)
         let extraUnits = Set(Nomenclature.units.map(\.reference)).subtracting(unitNames)
-        #expect(extraMetrics == ["MDC_RATIO_MASS_BODY_LEN_SQ", "MDC_LEN_BODY_ACTUAL"])
+        // BMI, height and body fat: reported by 10415 weighing scales / body-composition analyzers.
+        #expect(extraMetrics == ["MDC_RATIO_MASS_BODY_LEN_SQ", "MDC_LEN_BODY_ACTUAL", "MDC_BODY_FAT"])
         #expect(extraUnits == ["MDC_DIM_KG_PER_M_SQ", "MDC_DIM_CENTI_M", "MDC_DIM_INCH"])
 
         // The extras follow the same coding rule and are all in the SCADA / dimension partitions.

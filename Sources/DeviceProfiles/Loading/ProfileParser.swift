@@ -149,8 +149,11 @@ enum ProfileParser {
         var scale: DecimalNumber?
         if let text = object.optionalString("scale") {
             scale = DecimalNumber(text)
-            if scale == nil || scale?.decimal == 0 {
-                reader.report(object.fieldPath("scale"), "must be a non-zero decimal number, found \"\(text)\"")
+            // Bounded so that scaling a device value can never overflow the arithmetic.
+            if let magnitude = scale.map({ abs($0.decimal) }), magnitude >= Decimal(string: "0.000000001")!, magnitude <= 1_000_000_000 {
+            } else {
+                reader.report(object.fieldPath("scale"), "must be a decimal number with magnitude between 1e-9 and 1e9, found \"\(text)\"")
+                scale = nil
             }
         }
         let range = parseRange(object)

@@ -226,8 +226,8 @@ public struct GatewayConfig: Sendable {
 
         log:                            # the Merkle log's signed checkpoints (see docs/proof-bundle.md)
           origin: wardgate/hospital.example/ward-7b
-          gatewayCertificate: ./keys/gateway/ward-7b.pem   # wardgate gateway enroll --id ward-7b ...
-          gatewayKey: ./keys/gateway/ward-7b.key
+          gatewayCertificate: ./keys/gateways/ward-7b/cert.pem   # wardgate gateway enroll --id ward-7b ...
+          gatewayKey: ./keys/gateways/ward-7b/key.pem
           checkpointInterval: 1s        # a checkpoint once new leaves have waited this long
 
         logging:
