@@ -11,17 +11,12 @@ import Testing
 struct EndToEndTests {
     @Test("10,000 QoS 1 messages from 10 devices: every reading in the journal exactly once")
     func tenThousandMessages() async throws {
-        let directory = TestSupport.temporaryDirectory("e2e")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try PrivateBroker.start(directory: directory + "/broker")
-        defer { broker.stop() }
-        let gateway = try Gateway(config: TestSupport.config(directory: directory, brokerPort: broker.port), logger: TestSupport.quietLogger)
-        gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        let ward = try await TestWard("e2e")
+        let gateway = ward.gateway
 
         let devices = 10, rounds = 1000
         let recorder = PublishRecorder()
-        try await recorder.publish(port: broker.port, devices: devices, rounds: rounds)
+        try await recorder.publish(port: ward.broker.port, devices: devices, rounds: rounds)
         let expectedMessages = devices * rounds
         #expect(recorder.published.count == expectedMessages)
 
@@ -42,23 +37,16 @@ struct EndToEndTests {
         let snapshot = gateway.metrics.snapshot()
         #expect(snapshot["wardgate_messages_received_total"] == Double(expectedMessages))
         #expect(snapshot["wardgate_observations_stored_total"] == Double(expectedObservations))
-        await gateway.stop()
+        await ward.finish()
     }
 
     @Test("bad input is dead-lettered with a reason and a counter while other devices keep flowing")
     func badInputOverTheBroker() async throws {
-        let directory = TestSupport.temporaryDirectory("bad")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try PrivateBroker.start(directory: directory + "/broker")
-        defer { broker.stop() }
-        let gateway = try Gateway(config: TestSupport.config(directory: directory, brokerPort: broker.port), logger: TestSupport.quietLogger)
-        gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        let ward = try await TestWard("bad")
+        let gateway = ward.gateway
 
-        let sender = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "bad-sender", cleanStart: true), logger: TestSupport.quietLogger)
-        sender.start()
+        let sender = try await ward.sender("bad-sender")
         defer { sender.stop() }
-        #expect(await sender.waitUntilReady(timeout: .seconds(10)))
         let bad: [(topic: String, payload: [UInt8], kind: String)] = [
             ("wards/w/devices/bad-1/vitals", Array("{\"ts\": 1763719200000, \"hr\": ".utf8), "invalid_json"),
             ("wards/w/devices/bad-2/vitals", Array("{\"ts\": 1763719200000, \"hr\": \"seventy\"}".utf8), "wrong_type"),
@@ -94,7 +82,7 @@ struct EndToEndTests {
         #expect(snapshot.total("wardgate_dead_letters_total") == Double(bad.count))
         #expect(snapshot["wardgate_dead_letters_total{kind=\"wrong_type\"}"] == 2)
         #expect(snapshot["wardgate_dead_letters_total{kind=\"oversized\"}"] == 1)
-        await gateway.stop()
+        await ward.finish()
     }
 
     @Test("an inbox record no profile claims any more (after a reload) is dead-lettered as unknown_topic")

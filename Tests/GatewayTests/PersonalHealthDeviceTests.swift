@@ -11,16 +11,11 @@ struct PersonalHealthDeviceTests {
     @Test("an extended-configuration scale and a standard pulse oximeter: associate, 100 scan reports, release; every Observation once",
           arguments: [AgentSpecialization.weighingScaleExtended, .pulseOximeter])
     func agentDialogue(specialization: AgentSpecialization) async throws {
-        let directory = TestSupport.temporaryDirectory("phd")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try PrivateBroker.start(directory: directory + "/broker")
-        defer { broker.stop() }
-        let gateway = try Gateway(config: TestSupport.config(directory: directory, brokerPort: broker.port), logger: TestSupport.quietLogger)
-        gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        let ward = try await TestWard("phd")
+        let gateway = ward.gateway
 
         let systemId = SystemId(0x0011_2233_4455_6677)
-        let agent = try MQTTPersonalHealthAgent(specialization: specialization, systemId: systemId, brokerPort: broker.port, logger: TestSupport.quietLogger)
+        let agent = try MQTTPersonalHealthAgent(specialization: specialization, systemId: systemId, brokerPort: ward.broker.port, logger: TestSupport.quietLogger)
         defer { agent.stop() }
         #expect(try await agent.associate())
 
@@ -45,27 +40,22 @@ struct PersonalHealthDeviceTests {
 
         if specialization == .weighingScaleExtended {
             // The learned configuration was persisted: a re-association is accepted at once.
-            let again = try MQTTPersonalHealthAgent(specialization: specialization, systemId: systemId, brokerPort: broker.port, logger: TestSupport.quietLogger)
+            let again = try MQTTPersonalHealthAgent(specialization: specialization, systemId: systemId, brokerPort: ward.broker.port, logger: TestSupport.quietLogger)
             defer { again.stop() }
             #expect(try await again.associate())
             #expect(again.receivedEvents.contains(.associated(configurationKnown: true)))
         }
-        await gateway.stop()
+        await ward.finish()
     }
 
     @Test("malformed APDUs get the standard's answer, a dead letter, and do not disturb another device's session")
     func malformedInput() async throws {
-        let directory = TestSupport.temporaryDirectory("phd-bad")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try PrivateBroker.start(directory: directory + "/broker")
-        defer { broker.stop() }
-        let gateway = try Gateway(config: TestSupport.config(directory: directory, brokerPort: broker.port), logger: TestSupport.quietLogger)
-        gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        let ward = try await TestWard("phd-bad")
+        let gateway = ward.gateway
 
-        let good = try MQTTPersonalHealthAgent(specialization: .bloodPressure, systemId: SystemId(0x00AA_0000_0000_0001), brokerPort: broker.port, logger: TestSupport.quietLogger)
+        let good = try MQTTPersonalHealthAgent(specialization: .bloodPressure, systemId: SystemId(0x00AA_0000_0000_0001), brokerPort: ward.broker.port, logger: TestSupport.quietLogger)
         defer { good.stop() }
-        let bad = try MQTTPersonalHealthAgent(specialization: .pulseOximeter, systemId: SystemId(0x00BB_0000_0000_0002), brokerPort: broker.port, logger: TestSupport.quietLogger)
+        let bad = try MQTTPersonalHealthAgent(specialization: .pulseOximeter, systemId: SystemId(0x00BB_0000_0000_0002), brokerPort: ward.broker.port, logger: TestSupport.quietLogger)
         defer { bad.stop() }
         #expect(try await good.associate())
         #expect(try await bad.associate())
@@ -92,6 +82,6 @@ struct PersonalHealthDeviceTests {
             bad.receivedEvents.contains { if case .aborted = $0 { true } else { false } }
         }
         #expect(aborted)
-        await gateway.stop()
+        await ward.finish()
     }
 }

@@ -94,3 +94,37 @@ extension Journal {
         }
     }
 }
+
+/// A private broker and a started, subscribed gateway in a temporary directory, for one test.
+/// The broker process stops when this is released, even if the test throws.
+final class TestWard {
+    let directory: String
+    let broker: PrivateBroker
+    let gateway: Gateway
+
+    init(_ name: String, configure: (inout GatewayConfig) -> Void = { _ in }) async throws {
+        directory = TestSupport.temporaryDirectory(name)
+        broker = try PrivateBroker.start(directory: directory + "/broker")
+        var config = TestSupport.config(directory: directory, brokerPort: broker.port)
+        configure(&config)
+        gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
+        gateway.start()
+        guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
+            throw SimulationError.broker("the gateway did not subscribe on the test broker")
+        }
+    }
+
+    /// A QoS 1 publisher on the ward's broker, connected.
+    func sender(_ clientId: String) async throws -> MQTTClient {
+        let client = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: clientId, cleanStart: true), logger: TestSupport.quietLogger)
+        client.start()
+        guard await client.waitUntilReady(timeout: .seconds(10)) else { throw SimulationError.broker("\(clientId) could not connect") }
+        return client
+    }
+
+    func finish() async {
+        await gateway.stop()
+        broker.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
