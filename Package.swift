@@ -148,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Journal", "Observations", "JSONDocument"],
+            dependencies: ["Journal", "Observations", "JSONDocument", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(

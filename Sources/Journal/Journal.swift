@@ -21,11 +21,12 @@ public final class Journal: Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             var config = Configuration()
             config.busyMode = .timeout(10)
-            let synchronous = durability.synchronousPragma
-            config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            }
             pool = try DatabasePool(path: path, configuration: config)
+            // Set on the writer after GRDB's own WAL setup (which chooses NORMAL); synchronous is
+            // per connection and only the writer commits.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability.synchronousPragma)")
+            }
             try JournalMigrations.migrator().migrate(pool)
         } catch {
             throw .cannotOpen(path: path, reason: "\(error)")

@@ -1,5 +1,6 @@
 import DeviceIdentity
 import Foundation
+import IEEE11073
 import Journal
 import Logging
 import MQTTIngest
@@ -33,7 +34,8 @@ public struct DemoRunner: Sendable {
 
         let simulated = SimulatedWard.devices(count: devices)
         let keystore = workDirectory + "/keys"
-        try DemoRunner.enroll(deviceIds: simulated.map(\.id), caDirectory: workDirectory + "/ca", keystore: keystore)
+        let cuffSystemId = SystemId(0x0022_0922_5808_03CC)
+        try DemoRunner.enroll(deviceIds: simulated.map(\.id) + [PHDDeviceIdentifier.value(for: cuffSystemId)], caDirectory: workDirectory + "/ca", keystore: keystore)
         output("temporary ward CA in \(workDirectory)/ca; \(simulated.count) devices enrolled; \(DemoRunner.unenrolledDevice) is not (its readings are quarantined)")
 
         let config = GatewayConfig(
@@ -55,6 +57,16 @@ public struct DemoRunner: Sendable {
         _ = await ward.waitUntilConnected(timeout: .seconds(10))
         output("\(devices) simulated devices publishing \(ratePerDevice) payload/s each for \(Int(duration)) s; Ctrl-C stops early")
 
+        // An IEEE 11073-20601 blood-pressure cuff: associates with the gateway (the manager) over
+        // MQTT, then sends a confirmed scan report every few rounds.
+        let cuff = try MQTTPersonalHealthAgent(specialization: .bloodPressure, systemId: cuffSystemId, brokerPort: broker.port, logger: logger)
+        defer { cuff.stop() }
+        if try await cuff.associate(timeout: .seconds(10)) {
+            output("11073 blood-pressure cuff \(cuff.deviceId) associated with the gateway (standard configuration 0x02BC)")
+        } else {
+            output("11073 blood-pressure cuff did not associate; continuing without it")
+        }
+
         let rounds = max(1, Int(duration * ratePerDevice))
         let faultyTopic = "wards/demo-ward/devices/bed-99-faulty/vitals"
         var visitor = SimulatedDevice(id: DemoRunner.unenrolledDevice, kind: .wearableJSON, seed: 4242)
@@ -68,6 +80,7 @@ public struct DemoRunner: Sendable {
                 if round % 5 == 4 { try? ward.publish(topic: faultyTopic, payload: Array("{\"ts\": 17637".utf8)) }
                 // A device nobody enrolled: its readings are kept, unsigned, in quarantine.
                 if round % 5 == 2 { try? ward.publish(topic: visitorTopic, payload: visitorPayloads[round]) }
+                if round % 3 == 0, cuff.state == .operating { _ = try? cuff.sendMeasurement() }
             }
         }
         let reporter = Task {
@@ -91,6 +104,7 @@ public struct DemoRunner: Sendable {
             published = 0
         }
         _ = await ward.waitForPublishes(timeout: .seconds(10))
+        if cuff.state == .operating { _ = try? await cuff.release(timeout: .seconds(5)) }
         try? await Task.sleep(for: .milliseconds(500))
         reporter.cancel()
         try? gateway.drain()

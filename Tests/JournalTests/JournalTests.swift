@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import Journal
+import Testing
+
+@Suite("Journal: durability, migrations, resumable processing, quota")
+struct JournalTests {
+    func directory(_ name: String) -> String {
+        let path = NSTemporaryDirectory() + "wardgate-journal-\(name)-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test("durability sets WAL and the synchronous level it promises", arguments: [(Durability.process, 1), (.power, 2)])
+    func durabilityPragmas(durability: Durability, synchronous: Int) throws {
+        let dir = directory("durability")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journal = try Journal(directory: dir, durability: durability)
+        let mode = try journal.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let level = try journal.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(level == synchronous)
+    }
+
+    @Test("migrations are versioned and re-opening applies nothing twice")
+    func migrations() throws {
+        let dir = directory("migrations")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try Journal(directory: dir)
+        let reopened = try Journal(directory: dir)
+        let applied = try reopened.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v4-log-leaves"])
+    }
+
+    @Test("the inbox keeps topic, bytes, QoS, receive time and a monotonic sequence, across a reopen")
+    func inboxRecords() throws {
+        let dir = directory("inbox")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let received = Date(timeIntervalSince1970: 1_763_719_200.123)
+        var seqs: [Int64] = []
+        do {
+            let journal = try Journal(directory: dir)
+            seqs.append(try journal.appendInbox(topic: "a/1", payload: [0, 1, 2, 255], qos: 1, receivedAt: received))
+            seqs.append(try journal.appendInbox(topic: "a/2", payload: [], qos: 0, receivedAt: received))
+        }
+        let journal = try Journal(directory: dir)
+        seqs.append(try journal.appendInbox(topic: "a/3", payload: [9], qos: 1, receivedAt: received))
+        #expect(seqs == seqs.sorted() && Set(seqs).count == 3)
+        let pending = try journal.pendingInbox(limit: 10)
+        #expect(pending.map(\.topic) == ["a/1", "a/2", "a/3"])
+        #expect(pending[0].payload == [0, 1, 2, 255])
+        #expect(pending[0].qos == 1)
+        #expect(pending[0].receivedAtMs == 1_763_719_200_123)
+    }
+
+    @Test("processing is resumable and never twice: the cursor moves with the Observations, duplicates are counted")
+    func resumableProcessing() throws {
+        let dir = directory("cursor")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journal = try Journal(directory: dir)
+        for i in 0..<3 { try journal.appendInbox(topic: "t", payload: [UInt8(i)], qos: 1, receivedAt: Date()) }
+        let first = try journal.pendingInbox(limit: 2)
+        func entry(_ id: String, seq: Int64) -> ObservationEntry {
+            ObservationEntry(id: id, inboxSeq: seq, deviceId: "d", metricCode: 1, effectiveAtMs: 0, issuedAtMs: 0, implausible: false, resource: Array("{}".utf8))
+        }
+        let outcome = try journal.commitProcessed(upTo: first[1].seq, observations: [entry("a", seq: first[0].seq), entry("b", seq: first[1].seq)], deadLetters: [])
+        #expect(outcome.inserted == 2 && outcome.duplicates == 0 && !outcome.alreadyProcessed)
+        // The same range again (a second processor, a replay) writes nothing.
+        let replay = try journal.commitProcessed(upTo: first[1].seq, observations: [entry("c", seq: first[0].seq)], deadLetters: [])
+        #expect(replay.alreadyProcessed)
+        #expect(try journal.pendingInbox(limit: 10).count == 1)
+        // A redelivered message maps to an existing reading id: counted, not stored twice.
+        let last = try journal.pendingInbox(limit: 10)[0]
+        let redelivery = try journal.commitProcessed(upTo: last.seq, observations: [entry("a", seq: last.seq)],
+                                                     deadLetters: [DeadLetter(inboxSeq: last.seq, topic: "t", deviceId: nil, kind: "k", reason: "r")])
+        #expect(redelivery.inserted == 0 && redelivery.duplicates == 1 && !redelivery.alreadyProcessed)
+        let stats = try journal.statistics()
+        #expect(stats.observations == 2 && stats.pendingRecords == 0 && stats.deadLetters == 1)
+    }
+
+    @Test("at the quota the journal refuses the write (so the message is not acknowledged)")
+    func quota() throws {
+        let dir = directory("quota")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journal = try Journal(directory: dir, maxBytes: 64 * 1024)
+        var refused = false
+        for _ in 0..<200 {
+            do {
+                try journal.appendInbox(topic: "t", payload: Array(repeating: 7, count: 4096), qos: 1, receivedAt: Date())
+            } catch {
+                if case .quotaExceeded = error { refused = true; break }
+                Issue.record("unexpected error \(error)")
+            }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        #expect(refused)
+        #expect(journal.usedBytes() >= 64 * 1024)
+    }
+
+    @Test("learned device configurations round-trip per (system id, config id)")
+    func deviceConfigurations() throws {
+        let dir = directory("configs")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journal = try Journal(directory: dir)
+        try journal.saveDeviceConfiguration(systemId: "0011223344556677", configId: 0x4000, encoded: [1, 2, 3])
+        #expect(try journal.deviceConfiguration(systemId: "0011223344556677", configId: 0x4000) == [1, 2, 3])
+        #expect(try journal.deviceConfiguration(systemId: "0011223344556677", configId: 0x4001) == nil)
+        #expect(try journal.deviceConfiguration(systemId: "ffffffffffffffff", configId: 0x4000) == nil)
+    }
+}
