@@ -94,7 +94,8 @@ public struct ObservationSearch: Sendable, Hashable {
             "timestamp": .string(formatter.string(from: now)),
             "total": truncated ? nil : .integer(page.count),
             "link": [["relation": "self", "url": .string(selfURL)]],
-            "entry": .array(entries),
+            // FHIR JSON has no empty arrays: no match, no entry element.
+            "entry": entries.isEmpty ? nil : .array(entries),
         ])
     }
 

@@ -5,6 +5,7 @@ import HummingbirdTLS
 import JSONDocument
 import Journal
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The request context: Hummingbird's core storage plus the client's IP address (the key of
@@ -78,7 +79,7 @@ public final class StaffAPIServer: Sendable {
     let logger: Logger
     let limiter: RateLimiter
     private let tlsConfiguration: TLSConfiguration?
-    private let running = Mutex<Task<Void, Never>?>(nil)
+    private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// Refuses configurations that would expose the API unauthenticated, and loads TLS material.
     public init(configuration: StaffAPIConfiguration, journal: Journal, metricsText: @escaping @Sendable () -> String,
@@ -140,36 +141,43 @@ public final class StaffAPIServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in bound.resolve(.success(channel.localAddress?.port ?? 0)) },
             logger: appLogger)
+        // A service group of our own, so stop() can shut the server down gracefully: it stops
+        // accepting, finishes the requests in flight and closes idle connections.
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: appLogger))
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
                 bound.resolve(.failure(PortPromise.PortError("the server stopped before it listened")))
             } catch {
                 bound.resolve(.failure(PortPromise.PortError("\(error)")))
             }
         }
-        running.withLock { $0 = task }
+        running.withLock { $0 = (group, task) }
         switch await bound.value() {
         case .success(let port):
             logger.notice("HTTP API listening", metadata: [
                 "address": "\(configuration.host):\(port)", "tls": "\(configuration.tls != nil)",
                 "mTLS": "\(configuration.tls?.clientCAFile != nil)", "bearerToken": "\(configuration.bearerToken != nil)",
             ])
+            if !configuration.isLoopback && configuration.tls == nil {
+                logger.warning("the HTTP API takes its bearer token over plain HTTP on a network address: anyone on the path can read it; configure http.tls")
+            }
             return port
         case .failure(let reason):
-            task.cancel()
+            await stop()
             throw .cannotListen("\(configuration.host):\(configuration.port): \(reason)")
         }
     }
 
-    /// Stops listening and ends open connections.
+    /// Stops listening, lets the requests in flight finish, and closes the connections.
     public func stop() async {
-        let task = running.withLock { task -> Task<Void, Never>? in
-            defer { task = nil }
-            return task
+        let running = running.withLock { running in
+            defer { running = nil }
+            return running
         }
-        task?.cancel()
-        await task?.value
+        guard let running else { return }
+        await running.group.triggerGracefulShutdown()
+        await running.task.value
     }
 
     // MARK: Routes

@@ -200,8 +200,10 @@ struct ProfileValidationTests {
         expectIssue(try loadIssues(["p.yml": broken("description: Test wearable\n", "")]), path: "description", "is required")
         expectIssue(try loadIssues(["p.yml": broken("format: json", "format: xml")]), path: "format", "must be one of json, senml, ieee11073-20601, found \"xml\"")
         expectIssue(try loadIssues(["p.yml": broken("format: epoch-ms", "format: epoch-us")]), path: "timestamp.format", "must be one of rfc3339, epoch-s, epoch-ms")
-        expectIssue(try loadIssues(["p.yml": broken("unit: \"%\"}", "unit: \"%\", scale: 0}")]), path: "metrics[1].scale", "must be a non-zero decimal number, found \"0\"")
-        expectIssue(try loadIssues(["p.yml": broken("unit: \"%\"}", "unit: \"%\", scale: tenth}")]), path: "metrics[1].scale", "must be a non-zero decimal number")
+        expectIssue(try loadIssues(["p.yml": broken("unit: \"%\"}", "unit: \"%\", scale: 0}")]), path: "metrics[1].scale", "must be a decimal number with magnitude between 1e-9 and 1e9, found \"0\"")
+        expectIssue(try loadIssues(["p.yml": broken("unit: \"%\"}", "unit: \"%\", scale: tenth}")]), path: "metrics[1].scale", "must be a decimal number with magnitude between 1e-9 and 1e9")
+        // A huge factor could overflow the arithmetic on a device value: refused at load.
+        expectIssue(try loadIssues(["p.yml": broken("unit: \"%\"}", "unit: \"%\", scale: 1e120}")]), path: "metrics[1].scale", "found \"1e120\"")
         expectIssue(try loadIssues(["p.yml": broken("unit: \"%\"}", "unit: \"%\", required: maybe}")]), path: "metrics[1].required", "expected true or false, found \"maybe\"")
         expectIssue(try loadIssues(["p.yml": broken("unit: \"%\"}", "unit: \"%\", senmlUnit: \"%\"}")]), path: "metrics[1].senmlUnit", "only applies to format senml")
         expectIssue(try loadIssues(["p.yml": broken("{pointer: /spo2,", "{name: spo2,")]), path: "metrics[1].name", "format json locates metrics with \"pointer\", not \"name\"")

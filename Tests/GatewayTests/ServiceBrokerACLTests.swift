@@ -40,8 +40,9 @@ struct ServiceBrokerACLTests {
         }
     }
 
-    /// The shipped configuration with this test's paths and port (and `user root` when the
-    /// tests run as root, as mosquitto would otherwise switch to its own user).
+    /// The shipped configuration with this test's paths and port, plus what Debian's main
+    /// mosquitto.conf contributes (persistence_location), and `user root` when the tests run as
+    /// root (mosquitto would otherwise switch to its own user).
     static func brokerConfig(pki: WardPKI, state: String, port: Int) throws -> String {
         let root = TestSupport.packageRoot + "/systemd/mosquitto"
         var conf = try String(contentsOfFile: root + "/wardgate.conf", encoding: .utf8)
@@ -49,9 +50,10 @@ struct ServiceBrokerACLTests {
         try acl.write(toFile: pki.path("wardgate.acl"), atomically: true, encoding: .utf8)
         conf = conf
             .replacingOccurrences(of: "/etc/mosquitto/wardgate/", with: pki.directory + "/")
-            .replacingOccurrences(of: "/var/lib/mosquitto/", with: state + "/")
             .replacingOccurrences(of: "listener 8883\n", with: "listener \(port) 127.0.0.1\n")
             .replacingOccurrences(of: "log_dest syslog\n", with: "log_dest file \(state)/mosquitto.log\n")
+        // What Debian's main mosquitto.conf adds around the conf.d file.
+        conf = "persistence_location \(state)/\n" + conf
         #expect(conf.contains("listener \(port) 127.0.0.1\n"), "the shipped config's listener line changed")
         #expect(conf.contains("require_certificate true"))
         #expect(conf.contains("use_identity_as_username true"))
@@ -87,7 +89,7 @@ struct ServiceBrokerACLTests {
             })
         gateway.start()
         defer { gateway.stop() }
-        #expect(await gateway.waitUntilReady(timeout: .seconds(15)), "the gateway did not get in with its certificate")
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)), "the gateway did not get in with its certificate")
 
         // Device A publishes first on B's topic, then on its own, on one connection: messages
         // of one client reach a subscriber in order, so had the first passed the ACL it would
@@ -95,19 +97,19 @@ struct ServiceBrokerACLTests {
         let deviceA = try MQTTClient(settings: MQTTSettings(host: "127.0.0.1", port: port, clientId: "device-a", tls: pki.tls("device-a"), cleanStart: true), logger: TestSupport.quietLogger)
         deviceA.start()
         defer { deviceA.stop() }
-        #expect(await deviceA.waitUntilReady(timeout: .seconds(15)))
+        #expect(await deviceA.waitUntilReady(timeout: .seconds(60)))
         try deviceA.publish(topic: "wards/7b/devices/device-b/vitals", payload: Array("forged by a".utf8))
         try deviceA.publish(topic: "wards/7b/devices/device-a/vitals", payload: Array("from a".utf8))
-        #expect(await deviceA.waitForPublishes(timeout: .seconds(10)))
+        #expect(await deviceA.waitForPublishes(timeout: .seconds(60)))
 
         let deviceB = try MQTTClient(settings: MQTTSettings(host: "127.0.0.1", port: port, clientId: "device-b", tls: pki.tls("device-b"), cleanStart: true), logger: TestSupport.quietLogger)
         deviceB.start()
         defer { deviceB.stop() }
-        #expect(await deviceB.waitUntilReady(timeout: .seconds(15)))
+        #expect(await deviceB.waitUntilReady(timeout: .seconds(60)))
         try deviceB.publish(topic: "wards/7b/devices/device-b/vitals", payload: Array("from b".utf8))
-        #expect(await deviceB.waitForPublishes(timeout: .seconds(10)))
+        #expect(await deviceB.waitForPublishes(timeout: .seconds(60)))
 
-        #expect(await TestSupport.eventually(timeout: .seconds(10)) { received.items.count >= 2 })
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { received.items.count >= 2 })
         let messages = received.items
         #expect(messages.contains("wards/7b/devices/device-a/vitals from a"), "\(messages)")
         #expect(messages.contains("wards/7b/devices/device-b/vitals from b"), "\(messages)")
@@ -123,6 +125,6 @@ struct ServiceBrokerACLTests {
                                                  "--cert", pki.path("device-b.pem"), "--key", pki.path("device-b.key"),
                                                  "-i", "device-b-cli", "-t", "wards/7b/devices/device-b/vitals", "-m", "cli", "-q", "1"])
         #expect(withCertificate.status == 0, "\(withCertificate.output)")
-        #expect(await TestSupport.eventually(timeout: .seconds(10)) { received.items.contains("wards/7b/devices/device-b/vitals cli") })
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { received.items.contains("wards/7b/devices/device-b/vitals cli") })
     }
 }

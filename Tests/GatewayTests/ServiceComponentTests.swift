@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import JSONDocument
 import Journal
 import Logging
 import MQTTIngest
@@ -176,9 +177,9 @@ struct ServiceComponentTests {
         defer { broker.stop() }
         let gateway = try Gateway(config: TestSupport.config(directory: directory, brokerPort: broker.port, clientId: "wardgate-ready"), logger: TestSupport.quietLogger)
         let service = try GatewayService(gateway: gateway, notifier: SystemdNotifier(socketPath: nil),
-                                         options: .init(watchdog: nil, readinessProbeTimeout: .milliseconds(500)), logger: TestSupport.quietLogger)
+                                         options: .init(watchdog: nil, readinessProbeTimeout: .seconds(5)), logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(15)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         var readiness = await service.readiness()
         #expect(readiness.isReady, "\(readiness.reasons)")
         #expect(readiness.checks.map(\.name) == ["broker", "journal", "quota"])
@@ -189,10 +190,10 @@ struct ServiceComponentTests {
         #expect(!readiness.isReady)
         #expect(readiness.reasons.contains { $0.hasPrefix("journal: ") }, "\(readiness.reasons)")
         lock.release()
-        #expect(await TestSupport.eventuallyAsync(timeout: .seconds(20)) { await service.readiness().isReady })
+        #expect(await TestSupport.eventuallyAsync(timeout: .seconds(60)) { await service.readiness().isReady })
 
         broker.stop()
-        #expect(await TestSupport.eventually(timeout: .seconds(10)) { !gateway.isConnected })
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { !gateway.isConnected })
         readiness = await service.readiness()
         #expect(readiness.reasons == ["broker: not connected to 127.0.0.1:\(broker.port)"])
         await gateway.stop()
@@ -215,5 +216,58 @@ extension TestSupport {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return await condition()
+    }
+}
+
+/// The API wired to a real gateway that signs and logs: Provenance in the search, proof
+/// bundles and checkpoints from the Merkle log.
+@Suite("Service: HTTP API of a signing, logging gateway", .serialized)
+struct ServiceProofAPITests {
+    @Test("search pages carry each signed Observation's Provenance; /proof serves the bundle once a checkpoint covers it; /checkpoints/latest the note")
+    func proofsOverHTTP() async throws {
+        let setup = try ProofTests.setup(brokerPort: 1)
+        defer { try? FileManager.default.removeItem(atPath: setup.ward.directory) }
+        var config = setup.config
+        config.http = StaffAPIConfiguration(host: "127.0.0.1", port: 0)
+        let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
+        let service = try GatewayService(gateway: gateway, notifier: SystemdNotifier(socketPath: nil),
+                                         options: .init(watchdog: nil, stopTimeout: .seconds(600)), logger: TestSupport.quietLogger)
+        let (signals, signal) = AsyncStream.makeStream(of: Int32.self)
+        let running = Task { await service.run(signals: signals) }
+        // Generous limits: on 2 shared cores the whole suite runs beside this test.
+        #expect(await TestSupport.eventually(timeout: .seconds(90)) { service.apiPort != nil })
+        let port = try #require(service.apiPort)
+
+        let payload = Array("{\"ts\": \(Int64(Date().timeIntervalSince1970 * 1000) - 5_000), \"hr\": 72}".utf8)
+        try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: payload, qos: 1, receivedAt: Date())
+        try gateway.journal.appendInbox(topic: "wards/w/devices/stranger/vitals", payload: payload, qos: 1, receivedAt: Date())
+        #expect(try await TestSupport.eventually(timeout: .seconds(90)) { try gateway.journal.statistics().pendingRecords == 0 })
+
+        let search = try JSONParser.parse(try await PlainHTTP.get(port: port, path: "/v1/observations?device=good").body)
+        let entries = try #require(search["entry"]?.arrayValue)
+        #expect(entries.map { $0["search"]?["mode"] } == ["match", "include"])
+        #expect(entries[1]["resource"]?["resourceType"] == "Provenance")
+        let id = try #require(entries[0]["resource"]?["id"]?.stringValue)
+
+        let proved = await TestSupport.eventuallyAsync(timeout: .seconds(90)) {
+            (try? await PlainHTTP.get(port: port, path: "/v1/observations/\(id)/proof"))?.status == 200
+        }
+        #expect(proved)
+        let bundle = try JSONParser.parse(try await PlainHTTP.get(port: port, path: "/v1/observations/\(id)/proof").body)
+        #expect(bundle["format"] == .string(ProofBundle.format))
+        #expect(bundle["observation"]?["id"] == .string(id))
+
+        let stranger = try #require(try gateway.journal.observations(deviceId: "stranger").first)
+        let refused = try await PlainHTTP.get(port: port, path: "/v1/observations/\(stranger.id)/proof")
+        #expect(refused.status == 404)
+        #expect(refused.body.contains("quarantined"), "\(refused.body)")
+        #expect(try await PlainHTTP.get(port: port, path: "/v1/observations/0123/proof").status == 404)
+
+        let checkpoint = try await PlainHTTP.get(port: port, path: "/v1/checkpoints/latest")
+        #expect(checkpoint.status == 200)
+        #expect(checkpoint.body.hasPrefix("wardgate/test.example/ward\n"), "\(checkpoint.body)")
+
+        signal.yield(SIGTERM)
+        #expect(await running.value == 0)
     }
 }

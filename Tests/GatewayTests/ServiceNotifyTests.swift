@@ -52,8 +52,8 @@ struct ServiceNotifyTests {
         #expect(listener.messages.indices(ofLine: "READY=1").isEmpty, "READY=1 before any broker existed: \(listener.messages)")
 
         // The API is up before readiness and says why it is not ready.
-        #expect(try PlainHTTP.get(port: httpPort, path: "/healthz").status == 200)
-        let notReady = try PlainHTTP.get(port: httpPort, path: "/readyz")
+        #expect(try await PlainHTTP.get(port: httpPort, path: "/healthz").status == 200)
+        let notReady = try await PlainHTTP.get(port: httpPort, path: "/readyz")
         #expect(notReady.status == 503)
         #expect(notReady.body.contains("not connected to 127.0.0.1:\(brokerPort)"), "\(notReady.body)")
 
@@ -67,22 +67,21 @@ struct ServiceNotifyTests {
         // session the broker never saw before, reaches the journal.
         let device = try MQTTClient(settings: MQTTSettings(port: brokerPort, clientId: "svc-device-1", cleanStart: true), logger: TestSupport.quietLogger)
         device.start()
-        #expect(await device.waitUntilReady(timeout: .seconds(10)))
+        #expect(await device.waitUntilReady(timeout: .seconds(60)))
         let ts = Int64(Date().timeIntervalSince1970 * 1000)
         try device.publish(topic: "wards/7b/devices/svc-1/vitals", payload: Array(#"{"ts": \#(ts), "hr": 72}"#.utf8))
-        #expect(await device.waitForPublishes(timeout: .seconds(10)))
+        #expect(await device.waitForPublishes(timeout: .seconds(60)))
         device.stop()
-        let stored = try await TestSupport.eventually(timeout: .seconds(20)) {
-            let response = try PlainHTTP.get(port: httpPort, path: "/v1/observations?device=svc-1")
-            guard response.status == 200 else { return false }
-            return try JSONParser.parse(response.body)["total"] == 1
+        let stored = await TestSupport.eventuallyAsync(timeout: .seconds(60)) {
+            guard let response = try? await PlainHTTP.get(port: httpPort, path: "/v1/observations?device=svc-1"), response.status == 200 else { return false }
+            return (try? JSONParser.parse(response.body))?["total"] == 1
         }
         #expect(stored, "the message published at READY did not become an Observation")
-        let search = try JSONParser.parse(try PlainHTTP.get(port: httpPort, path: "/v1/observations?device=svc-1").body)
+        let search = try JSONParser.parse(try await PlainHTTP.get(port: httpPort, path: "/v1/observations?device=svc-1").body)
         #expect(search["type"] == "searchset")
         #expect(search["entry"]?.arrayValue?.first?["search"]?["mode"] == "match")
-        #expect(try PlainHTTP.get(port: httpPort, path: "/readyz").status == 200)
-        let metrics = try PlainHTTP.get(port: httpPort, path: "/metrics")
+        #expect(try await PlainHTTP.get(port: httpPort, path: "/readyz").status == 200)
+        let metrics = try await PlainHTTP.get(port: httpPort, path: "/metrics")
         #expect(metrics.status == 200)
         #expect(metrics.body.contains("wardgate_messages_received_total 1"), "\(metrics.body)")
         #expect(metrics.body.contains("wardgate_backlog_messages"))
@@ -103,7 +102,7 @@ struct ServiceNotifyTests {
 
         // SIGTERM: STOPPING=1, then a clean exit.
         let beforeStop = listener.messages.count
-        #expect(daemon.terminate() == 0, "log: \(daemon.log)")
+        #expect(await daemon.terminate() == 0, "log: \(daemon.log)")
         #expect(listener.messages.indices(ofLine: "STOPPING=1").contains { $0 >= beforeStop })
         #expect(daemon.log.contains("wardgate stopped"))
     }
@@ -138,7 +137,7 @@ struct ServiceNotifyTests {
         let released = listener.messages.count
         #expect(await listener.wait { $0.indices(ofLine: "WATCHDOG=1").contains { $0 >= released } }, "pings did not resume: \(listener.messages.suffix(from: released))")
         #expect(daemon.log.contains("watchdog ping withheld"))
-        #expect(daemon.terminate() == 0)
+        #expect(await daemon.terminate() == 0)
     }
 
     @Test("WATCHDOG_PID naming another process means the watchdog is not ours: no pings")
@@ -154,7 +153,7 @@ struct ServiceNotifyTests {
                                        environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000", "WATCHDOG_PID": "1"])
         #expect(await listener.wait { !$0.indices(ofLine: "READY=1").isEmpty })
         let beforeStop = listener.messages.count
-        #expect(daemon.terminate() == 0)
+        #expect(await daemon.terminate() == 0)
         #expect(await listener.wait { $0.indices(ofLine: "STOPPING=1").contains { $0 >= beforeStop } })
         // The daemon ran from before READY to STOPPING with a 100 ms ping period had the
         // watchdog been its own; it sent none.

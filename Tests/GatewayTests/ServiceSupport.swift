@@ -58,7 +58,7 @@ final class NotifyListener: Sendable {
     var messages: [String] { received.withLock { $0 } }
 
     /// Waits until `condition` holds over the messages received so far.
-    func wait(timeout: Duration = .seconds(30), _ condition: ([String]) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(60), _ condition: ([String]) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(messages) { return true }
@@ -116,10 +116,10 @@ final class ServiceDaemon {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-    /// SIGTERM and wait; returns the exit status.
-    func terminate() -> Int32 {
+    /// SIGTERM and wait (without blocking a thread of the shared pool); returns the exit status.
+    func terminate() async -> Int32 {
         signal(SIGTERM)
-        process.waitUntilExit()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         return process.terminationStatus
     }
 
@@ -139,11 +139,21 @@ enum PlainHTTP {
         let body: String
     }
 
-    static func get(port: Int, path: String, headers: [String: String] = [:]) throws -> Response {
+    /// The socket I/O runs on a dispatch thread, not on the Swift concurrency pool: an
+    /// in-process server needs that pool to answer, and blocking it could starve the server.
+    static func get(port: Int, path: String, headers: [String: String] = [:]) async throws -> Response {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try getBlocking(port: port, path: path, headers: headers) })
+            }
+        }
+    }
+
+    static func getBlocking(port: Int, path: String, headers: [String: String]) throws -> Response {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServiceTestError("socket() failed") }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -61,10 +61,14 @@ struct StaffAPITests {
     @Test("/v1/observations returns a FHIR searchset Bundle filtered by device, since and _count")
     func observationSearch() async throws {
         try await withServer { client, journal in
+            // Nothing yet: total 0 and no entry element (FHIR JSON has no empty arrays).
+            var bundle = try json(try await client.get("/v1/observations"))
+            #expect(bundle["total"] == 0)
+            #expect(bundle["entry"] == nil)
             try Fixture.store(journal, [
                 ("dev-a", 1_000), ("dev-b", 2_000), ("dev-a", 3_000), ("dev-a", 4_000),
             ])
-            var bundle = try json(try await client.get("/v1/observations"))
+            bundle = try json(try await client.get("/v1/observations"))
             #expect(bundle["resourceType"] == "Bundle")
             #expect(bundle["type"] == "searchset")
             #expect(bundle["total"] == 4)
@@ -126,11 +130,12 @@ struct StaffAPITests {
     func bundleValidates() async throws {
         try await withServer { client, journal in
             try Fixture.store(journal, [("dev-a", 1_000), ("dev-b", 2_000)])
+            let empty = body(try await client.get("/v1/observations?device=nobody"))
             let full = body(try await client.get("/v1/observations"))
             let cut = body(try await client.get("/v1/observations?_count=1"))
-            let result = try Python.validateBundles([full, cut])
+            let result = try Python.validateBundles([empty, full, cut])
             #expect(result.status == 0, "validate_bundle.py: \(result.output)")
-            #expect(result.output.contains("validated 2 Bundles"))
+            #expect(result.output.contains("validated 3 Bundles"))
         }
         // The checker is not a rubber stamp.
         let broken = try Python.validateBundles([#"{"resourceType":"Bundle","type":"searchset","entry":[{"search":{"mode":"sideways"}}]}"#])
@@ -255,13 +260,13 @@ struct StaffAPITests {
         foreignCertificate.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.path("foreign.pem")).map { .certificate($0) }
         foreignCertificate.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.path("foreign.key"), format: .pem))
 
-        let ok = try await TestClient.withClient(host: "localhost", port: port, configuration: .init(tlsConfiguration: withCertificate, timeout: .seconds(10))) { client in
+        let ok = try await TestClient.withClient(host: "localhost", port: port, configuration: .init(tlsConfiguration: withCertificate, timeout: .seconds(60))) { client in
             try await client.get("/readyz").status
         }
         #expect(ok == .ok)
         for configuration in [trusting, foreignCertificate] {
             await #expect(throws: (any Error).self) {
-                _ = try await TestClient.withClient(host: "localhost", port: port, configuration: .init(tlsConfiguration: configuration, timeout: .seconds(10))) { client in
+                _ = try await TestClient.withClient(host: "localhost", port: port, configuration: .init(tlsConfiguration: configuration, timeout: .seconds(60))) { client in
                     try await client.get("/readyz")
                 }
             }
@@ -278,6 +283,31 @@ struct StaffAPITests {
         }
     }
 
+    @Test("a port already taken is a clear error, not a silent non-start")
+    func portInUse() async throws {
+        let journal = try Fixture.journal()
+        let first = try StaffAPIServer(
+            configuration: StaffAPIConfiguration(host: "127.0.0.1", port: 0), journal: journal,
+            metricsText: { "" }, readiness: { Readiness(checks: []) }, logger: Logger(label: "test.staffapi"))
+        let port = try await first.start()
+        let second = try StaffAPIServer(
+            configuration: StaffAPIConfiguration(host: "127.0.0.1", port: port), journal: journal,
+            metricsText: { "" }, readiness: { Readiness(checks: []) }, logger: Logger(label: "test.staffapi"))
+        do {
+            _ = try await second.start()
+            Issue.record("a second server started on port \(port)")
+            await second.stop()
+        } catch {
+            guard case .cannotListen(let reason) = error else {
+                Issue.record("unexpected error \(error)")
+                await first.stop()
+                return
+            }
+            #expect(reason.contains("127.0.0.1:\(port)"))
+        }
+        await first.stop()
+    }
+
     @Test("the server stops listening when stopped")
     func stops() async throws {
         let journal = try Fixture.journal()
@@ -285,9 +315,11 @@ struct StaffAPITests {
             configuration: StaffAPIConfiguration(host: "127.0.0.1", port: 0), journal: journal,
             metricsText: { "" }, readiness: { Readiness(checks: []) }, logger: Logger(label: "test.staffapi"))
         let port = try await server.start()
-        #expect(Sockets.isListening(port: port))
+        #expect(await Sockets.healthAnswerOffPool(port: port)?.contains("\"alive\"") == true)
         await server.stop()
-        #expect(!Sockets.isListening(port: port))
+        // Nothing answers as our API any more. (Another test's process may have been handed
+        // the freed port in the meantime, so "nothing listens" would be the wrong check.)
+        #expect(await Sockets.healthAnswerOffPool(port: port)?.contains("\"alive\"") != true)
     }
 }
 
@@ -315,7 +347,7 @@ func withServer(
     let server = try StaffAPIServer(configuration: configuration, journal: journal, metricsText: metrics, readiness: readiness, hooks: hooks, logger: logger)
     let port = try await server.start()
     do {
-        try await TestClient.withClient(host: "127.0.0.1", port: port) { client in try await body(client, journal) }
+        try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(60))) { client in try await body(client, journal) }
     } catch {
         await server.stop()
         throw error
@@ -364,17 +396,38 @@ enum Fixture {
 }
 
 enum Sockets {
-    static func isListening(port: Int) -> Bool {
+    /// `healthAnswer` on a dispatch thread: the in-process server needs the concurrency pool.
+    static func healthAnswerOffPool(port: Int) async -> String? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: healthAnswer(port: port)) }
+        }
+    }
+
+    /// What `GET /healthz` on 127.0.0.1:port returns, raw; nil when nothing accepts the connection.
+    static func healthAnswer(port: Int) -> String? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
+        let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
+        guard connected else { return nil }
+        let request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -65,6 +65,7 @@ public final class GatewayService: Sendable {
         var lastProbe: PipelineProbe?
         var pings = 0
         var withheld = 0
+        var apiPort: Int?
     }
 
     /// Builds the HTTP API from the configuration; throws when it must not be served.
@@ -170,7 +171,8 @@ public final class GatewayService: Sendable {
         let broker = "\(gateway.config.mqtt.host):\(gateway.config.mqtt.port)"
         if let api {
             do {
-                _ = try await api.start()
+                let port = try await api.start()
+                state.withLock { $0.apiPort = port }
             } catch {
                 logger.critical("wardgate cannot start", metadata: ["reason": "\(error)"])
                 notifier.send([.status("failed: \(error)")])
@@ -310,6 +312,9 @@ public final class GatewayService: Sendable {
         let backlog = probe.map { "backlog \($0.backlog) messages" } ?? "backlog unknown"
         return "\(ready ? "ready" : "starting"); \(connection); \(backlog)"
     }
+
+    /// The port the HTTP API listens on, once it does (`http.listen` may ask for port 0).
+    public var apiPort: Int? { state.withLock { $0.apiPort } }
 
     /// Watchdog pings sent and withheld so far (for tests and diagnostics).
     public var watchdogCounts: (sent: Int, withheld: Int) { state.withLock { ($0.pings, $0.withheld) } }

@@ -7,7 +7,8 @@ Each document is parsed with Python's json module (duplicate member names refuse
 with the R4B Bundle model of `fhir.resources` (R4B shares Bundle with R4), which checks element
 names, cardinalities, codes such as search.mode, and the contained resources' structure
 (Observation, Provenance, OperationOutcome). On top of that: type is "searchset", every entry
-has search.mode, and every match/include entry has a resource and an absolute fullUrl.
+has search.mode, every match/include entry has a resource and an absolute fullUrl, and no
+element is an empty array, object or string, or null (FHIR JSON forbids them).
 
 Exit status: 0 when every document is valid, 1 when one is not (errors printed), 2 on usage
 errors, 3 when fhir.resources is not installed.
@@ -30,7 +31,20 @@ def no_duplicates(pairs):
     return dict(pairs)
 
 
+def no_empty(value, path="Bundle"):
+    """FHIR JSON: no empty arrays, objects or strings, and no nulls."""
+    if value is None or value == [] or value == {} or value == "":
+        raise ValueError(f"{path} is empty or null")
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            no_empty(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            no_empty(item, f"{path}.{key}")
+
+
 def check(document):
+    no_empty(document)
     if hasattr(Bundle, "model_validate"):
         Bundle.model_validate(document)
     else:
