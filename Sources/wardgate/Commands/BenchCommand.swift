@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Journal
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark the pipeline: private broker, simulated ward, gateway with signing and the log.",
+        discussion: """
+            A reading is one published payload = one MQTT message (it yields 5 Observations).
+            Exit status 2: the requested option is not supported yet.
+            """)
+
+    @Option(name: .long, help: "Total readings (published payloads) per second; with --find-max, the starting rate.")
+    var rate: Double = 1000
+
+    @Option(name: .long, help: "How many simulated devices.")
+    var devices: Int = 10
+
+    @Option(name: .long, help: "Seconds to publish (with --find-max: seconds per step, 3 to 8).")
+    var duration: Double = 20
+
+    @Option(name: .long, help: "json | senml | ieee11073 (ieee11073: not supported yet).")
+    var payload: String = "json"
+
+    @Option(name: .long, help: "Journal durability: process | power.")
+    var durability: String = "process"
+
+    @Flag(name: .long, help: "Raise the rate step by step until the backlog grows; report the highest sustainable rate.")
+    var findMax = false
+
+    @Option(name: .long, help: "text | json")
+    var format: String = "text"
+
+    @Option(name: .long, help: "Device profile directory (default: the shipped DeviceProfiles).")
+    var profiles: String?
+
+    func validate() throws {
+        guard rate > 0, devices > 0, devices <= 10_000, duration >= 1 else {
+            throw ValidationError("--rate and --devices must be positive (at most 10000 devices), --duration at least 1")
+        }
+        guard BenchOptions.Payload(rawValue: payload) != nil else { throw ValidationError("--payload must be json, senml or ieee11073") }
+        guard Durability(rawValue: durability) != nil else { throw ValidationError("--durability must be process or power") }
+        guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json") }
+    }
+
+    func run() async throws {
+        let kind = BenchOptions.Payload(rawValue: payload) ?? .json
+        if kind == .ieee11073 {
+            CommandSupport.printError("--payload ieee11073 is not supported by the bench yet: the simulated IEEE 11073 agents (association, configuration, confirmed reports) cannot be driven at a set rate; use --payload json or senml")
+            throw ExitCode(2)
+        }
+        guard let directory = profiles ?? CommandSupport.shippedProfilesDirectory() else {
+            CommandSupport.printError("cannot find the DeviceProfiles folder; run from the wardgate checkout or pass --profiles DIR")
+            throw ExitCode(1)
+        }
+        let options = BenchOptions(
+            rate: rate, devices: devices, duration: duration, payload: kind,
+            durability: Durability(rawValue: durability) ?? .process, findMax: findMax, profilesDirectory: directory)
+        let runner = BenchRunner(options: options)
+        do {
+            // Progress goes to stderr so `--format json` stays parseable.
+            let result = try await runner.run { FileHandle.standardError.write(Data(("bench: " + $0 + "\n").utf8)) }
+            print(format == "json" ? result.json : result.text)
+        } catch let error as BenchError {
+            CommandSupport.printError("bench: \(error)")
+            if case .unsupported = error { throw ExitCode(2) }
+            throw ExitCode(1)
+        } catch {
+            CommandSupport.printError("bench failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
