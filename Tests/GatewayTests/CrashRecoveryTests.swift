@@ -102,6 +102,45 @@ struct CrashRecoveryTests {
         #expect(counts.values.allSatisfy { $0 == 5 })
     }
 
+    @Test("SIGTERM under load: the daemon stops cleanly, restarts, and every message lands exactly once")
+    func sigtermUnderLoad() async throws {
+        let directory = TestSupport.temporaryDirectory("sigterm-load")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let broker = try PrivateBroker.start(directory: directory + "/broker", maxQueuedMessages: 100_000)
+        defer { broker.stop() }
+        let configPath = try TestSupport.writeConfigFile(directory: directory, brokerPort: broker.port, clientId: "wardgate-sigterm-load")
+        let logPath = directory + "/gateway.log"
+        let first = try GatewayProcess(configPath: configPath, logPath: logPath)
+        #expect(await first.waitUntilSubscribed())
+
+        let devices = 8, rounds = 400
+        let recorder = PublishRecorder()
+        let stopped = Atomic<Bool>(false)
+        let pid = first.process.processIdentifier
+        let publishing = Task {
+            try await recorder.publish(port: broker.port, devices: devices, rounds: rounds, roundsPerSecond: 200) { round in
+                if round == rounds / 3, !stopped.exchange(true, ordering: .relaxed) { Glibc.kill(pid, SIGTERM) }
+            }
+        }
+        first.process.waitUntilExit()
+        #expect(first.process.terminationStatus == 0)
+        #expect(first.log.contains("wardgate stopped"))
+
+        let second = try GatewayProcess(configPath: configPath, logPath: logPath)
+        #expect(await second.waitUntilSubscribed(connectNumber: 2))
+        try await publishing.value
+        let journal = try Journal(directory: directory + "/state")
+        let complete = try await TestSupport.eventually(timeout: .seconds(90)) {
+            let stats = try journal.statistics()
+            return stats.observations >= devices * rounds * 5 && stats.pendingRecords == 0
+        }
+        #expect(complete)
+        #expect(second.terminate() == 0)
+        let counts = try journal.observationCountsByDeviceAndTime()
+        #expect(Set(counts.keys) == recorder.published)
+        #expect(counts.values.allSatisfy { $0 == 5 })
+    }
+
     @Test("SIGTERM stops the daemon cleanly with exit status 0")
     func sigtermStopsCleanly() async throws {
         let directory = TestSupport.temporaryDirectory("sigterm")
