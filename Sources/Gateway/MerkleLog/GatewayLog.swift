@@ -43,14 +43,17 @@ final class GatewayLog: Sendable {
     }
 
     /// Appends the new signed Observations as leaves; runs inside the journal's commit.
-    func appendLeaves(_ entries: [ObservationEntry], in db: Database) throws {
+    /// `canonicalObservations` are the signed payloads by Observation id; an entry without one
+    /// is canonicalized from its stored JSON.
+    func appendLeaves(_ entries: [ObservationEntry], canonicalObservations: [String: [UInt8]] = [:], in db: Database) throws {
         let signed = entries.compactMap { entry -> (ObservationEntry, ObservationSignature)? in entry.signature.map { (entry, $0) } }
         guard !signed.isEmpty else { return }
         var hashes: [MerkleHash] = []
         hashes.reserveCapacity(signed.count)
         for (entry, signature) in signed {
-            hashes.append(try LeafEncoding.leafHash(
-                observation: try JSONParser.parse(entry.resource), jws: signature.jws, certificateThumbprint: signature.certificateThumbprint))
+            let canonical = try canonicalObservations[entry.id] ?? JCS.canonicalize(JSONParser.parse(entry.resource))
+            hashes.append(RFC9162.leafHash(try LeafEncoding.leafData(
+                canonicalObservation: canonical, jws: signature.jws, certificateThumbprint: signature.certificateThumbprint)))
         }
         let range = try tree.append(contentsOf: hashes, in: db)
         for (offset, (entry, _)) in signed.enumerated() {

@@ -75,8 +75,9 @@ final class ObservationProcessor: Sendable {
         }
         let log = self.log
         let logged = Mutex(0)
+        let canonical = batch.canonicalObservations
         let outcome = try journal.commitProcessed(upTo: last.seq, observations: batch.entries, deadLetters: batch.letters) { db, inserted in
-            try log.appendLeaves(inserted, in: db)
+            try log.appendLeaves(inserted, canonicalObservations: canonical, in: db)
             logged.withLock { $0 = inserted.filter { $0.signature != nil }.count }
         }
         metrics.observationsLogged.increment(by: Int64(logged.withLock { $0 }))
@@ -94,6 +95,8 @@ final class ObservationProcessor: Sendable {
 
     struct Batch {
         var entries: [ObservationEntry] = []
+        /// The signed payload (JCS bytes) per Observation id, so the log leaf does not recompute it.
+        var canonicalObservations: [String: [UInt8]] = [:]
         var letters: [JournalDeadLetter] = []
         var replies: [(topic: String, payload: [UInt8])] = []
         var latest: [String: [String: String]] = [:]
@@ -111,15 +114,12 @@ final class ObservationProcessor: Sendable {
         do throws(PayloadDecodeError) {
             let readings = try PayloadDecoder.decode(payload: record.payload, deviceId: deviceId, profile: profile, receivedAt: record.receivedAt)
             let fallbackKey = Normalizer.payloadKey(record.payload)
-            var processed: [(ObservationEntry, String, String)] = []
+            var processed: [Processed] = []
             for profiled in readings {
                 processed.append(try observation(profiled.reading, range: profiled.plausibleRange, record: record, fallbackKey: fallbackKey))
             }
             // All of a payload's readings or none: no partial set from a payload that fails halfway.
-            for (entry, label, value) in processed {
-                batch.entries.append(entry)
-                batch.latest[entry.deviceId, default: [:]][label] = value
-            }
+            accept(processed, into: &batch)
         } catch {
             deadLetter(record, deviceId: deviceId, error, into: &batch)
         }
@@ -140,7 +140,7 @@ final class ObservationProcessor: Sendable {
         for excluded in result.deadLetters {
             deadLetter(record, deviceId: deviceId, PayloadDecodeError(.excludedMeasurement, excluded.description), into: &batch)
         }
-        var processed: [(ObservationEntry, String, String)] = []
+        var processed: [Processed] = []
         do throws(PayloadDecodeError) {
             for reading in result.readings {
                 guard PHDIdentity.matches(topicDevice: deviceId, readingDevice: reading.deviceId) else {
@@ -152,13 +152,10 @@ final class ObservationProcessor: Sendable {
             deadLetter(record, deviceId: deviceId, error, into: &batch)
             return
         }
-        for (entry, label, value) in processed {
-            batch.entries.append(entry)
-            batch.latest[entry.deviceId, default: [:]][label] = value
-        }
+        accept(processed, into: &batch)
     }
 
-    private func observation(_ reading: Reading, range: PlausibleRange?, record: InboxRecord, fallbackKey: String) throws(PayloadDecodeError) -> (ObservationEntry, String, String) {
+    private func observation(_ reading: Reading, range: PlausibleRange?, record: InboxRecord, fallbackKey: String) throws(PayloadDecodeError) -> Processed {
         let normalized: NormalizedObservation
         do {
             normalized = try normalizer.normalize(
@@ -168,9 +165,12 @@ final class ObservationProcessor: Sendable {
             throw PayloadDecodeError(.normalization, "\(error)")
         }
         var signature: ObservationSignature?
+        var canonical: [UInt8]?
         var quarantineReason: String?
         switch signing.sign(normalized.resource, deviceId: normalized.deviceId) {
-        case .signed(let s): signature = s
+        case .signed(let s, let payload):
+            signature = s
+            canonical = payload
         case .quarantined(let reason): quarantineReason = reason
         }
         let entry = ObservationEntry(
@@ -178,7 +178,22 @@ final class ObservationProcessor: Sendable {
             effectiveAtMs: Int64((normalized.effectiveAt.timeIntervalSince1970 * 1000).rounded()),
             issuedAtMs: record.receivedAtMs, implausible: normalized.implausible, resource: normalized.resource.serializedBytes,
             signature: signature, quarantineReason: quarantineReason)
-        return (entry, reading.metric.display, ObservationSummary.valueText(normalized.resource))
+        return Processed(entry: entry, canonical: canonical, label: reading.metric.display, value: ObservationSummary.valueText(normalized.resource))
+    }
+
+    struct Processed {
+        let entry: ObservationEntry
+        let canonical: [UInt8]?
+        let label: String
+        let value: String
+    }
+
+    private func accept(_ processed: [Processed], into batch: inout Batch) {
+        for p in processed {
+            batch.entries.append(p.entry)
+            if let canonical = p.canonical { batch.canonicalObservations[p.entry.id] = canonical }
+            batch.latest[p.entry.deviceId, default: [:]][p.label] = p.value
+        }
     }
 
     private func deadLetter(_ record: InboxRecord, deviceId: String?, _ error: PayloadDecodeError, into batch: inout Batch) {

@@ -16,7 +16,8 @@ struct ObservationSigning: Sendable {
     let quarantineLog = LogThrottle(interval: 3600)
 
     enum Outcome {
-        case signed(ObservationSignature)
+        /// `canonicalObservation` is the signed payload, reused for the log leaf.
+        case signed(ObservationSignature, canonicalObservation: [UInt8])
         case quarantined(reason: String)
     }
 
@@ -33,9 +34,11 @@ struct ObservationSigning: Sendable {
                 let payload = try JCS.canonicalize(resource)
                 let jws = try signer.sign(payload)
                 metrics.observationsSigned.increment()
-                return .signed(ObservationSignature(
-                    jws: jws, signedAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded()),
-                    certificateThumbprint: signer.certificateThumbprint))
+                return .signed(
+                    ObservationSignature(
+                        jws: jws, signedAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded()),
+                        certificateThumbprint: signer.certificateThumbprint),
+                    canonicalObservation: payload)
             } catch {
                 return quarantine(deviceId: deviceId, kind: "signing_failed", reason: "signing failed: \(error)")
             }
