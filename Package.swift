@@ -90,6 +90,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Ledger",
+            dependencies: [
+                "Journal", "TransparencyLog", "DeviceIdentity", "JSONDocument",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Simulation",
             dependencies: ["MQTTIngest", "JSONDocument", "IEEE11073", "Observations", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
@@ -110,7 +120,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
-                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog",
+                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -124,8 +134,9 @@ let package = Package(
             name: "wardgate",
             dependencies: [
                 "Gateway", "DeviceProfiles", "Observations", "Journal", "Simulation", "DeviceIdentity", "IEEE11073", "TransparencyLog",
-                "JSONDocument",
+                "JSONDocument", "Ledger",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -185,9 +196,20 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles", "Observations",
-                "DeviceIdentity", "IEEE11073", "TransparencyLog",
+                "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: [
+                "Ledger", "Journal", "TransparencyLog", "JSONDocument",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

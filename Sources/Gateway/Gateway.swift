@@ -3,6 +3,7 @@ import DeviceProfiles
 import IEEE11073
 import Foundation
 import Journal
+import Ledger
 import Logging
 import MQTTIngest
 import Observations
@@ -19,13 +20,20 @@ public final class Gateway: Sendable {
     private let client: MQTTClient
     private let processor: ObservationProcessor
     let log: GatewayLog
+    /// Where batches are anchored; nil without a `log` section (nothing is signed to anchor).
+    public let ledger: (any LedgerClient)?
+    private let forwarder: LedgerForwarder?
     private let checkpointing = Mutex<Task<Void, Never>?>(nil)
+    private let forwarding = Mutex<Task<Void, Never>?>(nil)
+    private let pruning = Mutex<Task<Void, Never>?>(nil)
     private let processing = Mutex<Task<Void, Never>?>(nil)
     private let wake = WakeSignal()
 
     /// Loads profiles and assignments and opens the journal. Throws on any invalid profile:
     /// the daemon refuses to start rather than silently ignore a device.
-    public init(config: GatewayConfig, logger: Logger) throws(GatewayError) {
+    ///
+    /// `ledger` replaces the configured ledger (tests wrap the embedded one to simulate outages).
+    public init(config: GatewayConfig, logger: Logger, ledger override: (any LedgerClient)? = nil) throws(GatewayError) {
         self.config = config
         self.logger = logger
         let profiles: ProfileSet
@@ -57,7 +65,31 @@ public final class Gateway: Sendable {
             store: JournalConfigurationStore(journal: journal, logger: logger),
             managerSystemId: Gateway.managerSystemId(for: config.gatewayId), offsetRule: .timeZone(TimeZone.current))
         let replies = ReplyChannel()
-        log = try GatewayLog(journal: journal, settings: config.log, gatewayId: config.gatewayId, logger: logger)
+        let log = try GatewayLog(journal: journal, settings: config.log, batch: config.batch, gatewayId: config.gatewayId, logger: logger)
+        self.log = log
+        let journal = self.journal
+        let ledger: (any LedgerClient)?
+        if let override {
+            ledger = override
+        } else if let verifier = log.checkpointVerifier {
+            var ledgerLogger = logger
+            ledgerLogger[metadataKey: "component"] = "ledger"
+            do {
+                ledger = try EmbeddedLedger(path: config.ledger.path, keyPath: config.ledger.key, trustedGateways: [log.origin: verifier], logger: ledgerLogger)
+            } catch {
+                throw .ledger(error.description)
+            }
+        } else {
+            ledger = nil
+        }
+        self.ledger = ledger
+        let metrics = self.metrics
+        forwarder = ledger.map { ledger in
+            LedgerForwarder(
+                journal: journal, tree: log.tree, client: ledger,
+                retry: RetryPolicy(initial: config.ledger.retryInitial, maximum: config.ledger.retryMaximum, healthProbeInterval: config.ledger.healthProbe),
+                logger: logger, events: { metrics.record($0) })
+        }
         processor = ObservationProcessor(journal: journal, runtime: runtime, metrics: metrics, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
         let ingest = IngestHandler(journal: journal, metrics: metrics, logger: logger, wake: wake)
         do {
@@ -88,6 +120,12 @@ public final class Gateway: Sendable {
         processing.withLock { $0 = task }
         let checkpoints = Task { [log, metrics] in await log.run(metrics: metrics) }
         checkpointing.withLock { $0 = checkpoints }
+        if let forwarder {
+            forwarding.withLock { $0 = Task { await forwarder.run() } }
+        }
+        if let retention = config.retention {
+            pruning.withLock { $0 = Task { [weak self] in await self?.pruneLoop(retention: retention) } }
+        }
         client.start()
         logger.info("wardgate started", metadata: [
             "gateway": "\(config.gatewayId)", "profiles": "\(runtime.profiles.profiles.map(\.id))",
@@ -112,9 +150,15 @@ public final class Gateway: Sendable {
         wake.signal()
         await task?.value
         checkpointing.withLock { $0 }?.cancel()
+        pruning.withLock { $0 }?.cancel()
+        // The last batch in flight finishes (or fails) before the journal closes; what is not
+        // sent waits in the outbox for the next start.
+        let forwardingTask = forwarding.withLock { $0 }
+        forwardingTask?.cancel()
+        await forwardingTask?.value
         do {
             try processor.drain()
-            try log.checkpointIfGrown()
+            try log.cutDueBatches(force: true)
             try journal.close()
         } catch {
             logger.error("journal did not close cleanly; it will recover on the next start", metadata: ["reason": "\(error)"])
@@ -146,6 +190,38 @@ public final class Gateway: Sendable {
     /// Processes everything journaled so far (for tests and shutdown).
     public func drain() throws(JournalError) { try processor.drain() }
 
+    /// Cuts every due batch now; `force` also cuts a partial one (for tests and shutdown).
+    @discardableResult
+    public func cutBatches(force: Bool = false) throws -> [UInt64] { try log.cutDueBatches(force: force) }
+
+    /// The ledger backlog.
+    public func outboxStatus() throws(JournalError) -> OutboxStatus { try journal.outboxStatus() }
+
+    public var logTreeSize: UInt64 { (try? log.tree.size) ?? 0 }
+
+    /// Prunes anchored readings older than `journal.retention` (it also runs on its own).
+    public func pruneExpired(now: Date = Date()) throws(JournalError) -> Journal.PruneOutcome? {
+        guard let retention = config.retention else { return nil }
+        let seconds = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
+        return try journal.pruneAnchored(receivedBefore: now.addingTimeInterval(-seconds))
+    }
+
+    private func pruneLoop(retention: Duration) async {
+        let interval = max(.seconds(1), min(retention / 10, .seconds(3600)))
+        while !Task.isCancelled {
+            do {
+                if let outcome = try pruneExpired(), outcome.observations + outcome.inboxRecords > 0 {
+                    logger.info("pruned anchored readings past retention", metadata: [
+                        "observations": "\(outcome.observations)", "inboxRecords": "\(outcome.inboxRecords)",
+                    ])
+                }
+            } catch {
+                logger.error("retention pruning failed; it is retried", metadata: ["reason": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
     /// Latest value text per device and metric (for the demo's live view).
     public var latestValues: [String: [String: String]] { runtime.latestValues }
 }
@@ -156,6 +232,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case mqtt(MQTTError)
     case identity(IdentityError)
     case log(String)
+    case ledger(String)
 
     public var description: String {
         switch self {
@@ -164,6 +241,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
         case .mqtt(let error): error.description
         case .identity(let error): "identity: \(error)"
         case .log(let reason): "Merkle log: \(reason)"
+        case .ledger(let reason): "ledger: \(reason)"
         }
     }
 }

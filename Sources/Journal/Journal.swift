@@ -34,7 +34,16 @@ public final class Journal: Sendable {
         self.path = path
         self.durability = durability
         self.maxBytes = maxBytes
-        self.quota = QuotaGauge(paths: [path, path + "-wal"])
+        let pool = self.pool
+        self.quota = QuotaGauge(paths: [path, path + "-wal"]) {
+            // Pages SQLite freed (anchored batches drop their copy of the leaves) are reused
+            // before the file grows, so they count as space that has returned.
+            (try? pool.read { db in
+                let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+                let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                return free * pageSize
+            }) ?? 0
+        }
     }
 
     // MARK: Inbox
@@ -208,7 +217,7 @@ public final class Journal: Sendable {
         }
     }
 
-    /// Bytes on disk (database and WAL), as the quota counts them.
+    /// Bytes the journal occupies (database and WAL, less free pages), as the quota counts them.
     public func usedBytes() -> Int64 { quota.usedBytes(force: true) }
 
     /// Runs a write transaction; for modules that keep their own tables in the journal.
@@ -247,13 +256,17 @@ public struct JournalStatistics: Sendable, Equatable {
     public let deadLetters: Int
 }
 
-/// Disk usage of the journal files, re-read at most every 100 ms: a stat per message is
-/// cheap but pointless at thousands of messages per second.
+/// Disk usage of the journal files less their free pages, re-read at most every 100 ms: a
+/// look per message is cheap but pointless at thousands of messages per second.
 final class QuotaGauge: Sendable {
     private let paths: [String]
+    private let freeBytes: @Sendable () -> Int64
     private let cached = Mutex<(bytes: Int64, at: ContinuousClock.Instant)?>(nil)
 
-    init(paths: [String]) { self.paths = paths }
+    init(paths: [String], freeBytes: @escaping @Sendable () -> Int64 = { 0 }) {
+        self.paths = paths
+        self.freeBytes = freeBytes
+    }
 
     func usedBytes(force: Bool = false) -> Int64 {
         let now = ContinuousClock.now
@@ -263,7 +276,7 @@ final class QuotaGauge: Sendable {
         let bytes = paths.reduce(Int64(0)) { total, path in
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
             return total + size
-        }
+        } - freeBytes()
         cached.withLock { $0 = (bytes, now) }
         return bytes
     }

@@ -68,6 +68,28 @@ enum JournalMigrations {
                 CREATE UNIQUE INDEX observation_by_leaf ON observation(leaf_index) WHERE leaf_index IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v5-ledger-outbox") { db in
+            // Batches cut for the ledger. `entries` holds the batch's leaves until it is anchored
+            // (then NULL: the receipt and checkpoint stay, the copy of the leaves is freed).
+            try db.execute(sql: """
+                CREATE TABLE ledger_outbox (
+                    tree_size INTEGER PRIMARY KEY,
+                    origin TEXT NOT NULL,
+                    first_leaf INTEGER NOT NULL,
+                    checkpoint TEXT NOT NULL,
+                    entry_count INTEGER NOT NULL,
+                    entries BLOB,
+                    cut_at_ms INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'anchored', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    ledger TEXT,
+                    receipt BLOB,
+                    finished_at_ms INTEGER
+                );
+                CREATE INDEX ledger_outbox_by_state ON ledger_outbox(state, tree_size);
+                """)
+        }
         return migrator
     }
 }

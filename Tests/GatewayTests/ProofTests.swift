@@ -1,8 +1,10 @@
+import Crypto
 import DeviceIdentity
 import Foundation
 @testable import Gateway
 import JSONDocument
 import Journal
+import Ledger
 import MQTTIngest
 import Simulation
 import Testing
@@ -23,7 +25,8 @@ struct ProofTests {
         var config = TestSupport.config(directory: ward.directory, brokerPort: brokerPort)
         config.identity = .init(keystore: ward.keystore.directory)
         config.log = .init(origin: "wardgate/test.example/ward", gatewayCertificate: ward.keystore.certificatePath(kind: .gateway, id: "test-ward"),
-                           gatewayKey: ward.keystore.keyPath(kind: .gateway, id: "test-ward"), checkpointInterval: .milliseconds(200))
+                           gatewayKey: ward.keystore.keyPath(kind: .gateway, id: "test-ward"))
+        config.batch = .init(maxLeaves: 1000, maxAge: .milliseconds(200))
         return Setup(ward: ward, config: config)
     }
 
@@ -42,9 +45,9 @@ struct ProofTests {
         } catch {
             #expect(error.description.contains("not yet checkpointed"))
         }
-        #expect(try gateway.log.checkpointIfGrown() != nil)
-        // Signing again at the same size is a no-op, not a second checkpoint.
-        #expect(try gateway.log.checkpointIfGrown() == nil)
+        #expect(try gateway.cutBatches(force: true) == [1])
+        // Cutting again at the same size is a no-op, not a second checkpoint.
+        #expect(try gateway.cutBatches(force: true) == [])
         _ = try ProofBundle.build(.leafIndex(0), journal: gateway.journal, keystore: setup.ward.keystore)
         // A quarantined reading has no proof.
         try gateway.journal.appendInbox(topic: "wards/w/devices/stranger/vitals", payload: Array("{\"ts\": 1763719200000, \"hr\": 72}".utf8), qos: 1, receivedAt: Date())
@@ -74,24 +77,40 @@ struct ProofTests {
             try sender.publish(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": \(nowMs + Int64(i) * 1000), \"hr\": \(70 + i), \"bp\": {\"sys\": 120, \"dia\": 80}}".utf8))
         }
         #expect(await sender.waitForPublishes(timeout: .seconds(10)))
-        let covered = await TestSupport.eventually(timeout: .seconds(20)) {
-            (try? ProofBundle.build(.leafIndex(29), journal: gateway.journal, keystore: setup.ward.keystore)) != nil
+        // Anchored: the bundle carries the ledger's receipt for the checkpoint it is proven against.
+        let anchored = await TestSupport.eventually(timeout: .seconds(20)) {
+            (try? ProofBundle.build(.leafIndex(29), journal: gateway.journal, keystore: setup.ward.keystore))?["ledgerReceipt"].map { $0 != .null } ?? false
         }
-        #expect(covered)
+        #expect(anchored)
         let target = try #require(try gateway.journal.observations(deviceId: "good").dropFirst(7).first)
         let bundle = try ProofBundle.build(.observation(target.id), journal: gateway.journal, keystore: setup.ward.keystore)
+        let embedded = try #require(gateway.ledger as? EmbeddedLedger)
+        let ledgerKey = try P256.Signing.PublicKey(pemRepresentation: embedded.publicKeyPEM)
         await gateway.stop()
 
         let ca = try CertificateCoding.loadCertificate(setup.caPath)
         let gatewayCertificate = try CertificateCoding.loadCertificate(setup.gatewayCertPath)
-        let checks = await ProofVerification.verify(bundle: bundle, ca: ca, gatewayCertificate: gatewayCertificate)
+        let checks = await ProofVerification.verify(bundle: bundle, ca: ca, gatewayCertificate: gatewayCertificate, ledgerKey: ledgerKey)
         #expect(checks.map(\.name) == ProofVerification.checkNames)
         #expect(checks.allSatisfy { $0.passed }, "\(checks)")
 
-        func firstFailure(_ tampered: JSONValue, ca: Certificate? = nil, gateway: Certificate? = nil, crl: CertificateRevocationList? = nil) async -> String? {
-            let result = await ProofVerification.verify(bundle: tampered, ca: ca ?? ProofTests.load(setup.caPath), gatewayCertificate: gateway ?? gatewayCertificate, crl: crl)
+        func firstFailure(_ tampered: JSONValue, ca: Certificate? = nil, gateway: Certificate? = nil, crl: CertificateRevocationList? = nil,
+                          ledgerKey key: P256.Signing.PublicKey? = nil) async -> String? {
+            let result = await ProofVerification.verify(
+                bundle: tampered, ca: ca ?? ProofTests.load(setup.caPath), gatewayCertificate: gateway ?? gatewayCertificate, crl: crl, ledgerKey: key ?? ledgerKey)
             return result.first { !$0.passed }?.name
         }
+        // The receipt: its block hash, its height, another ledger's key, and no key at all.
+        let receipt = try #require(bundle["ledgerReceipt"])
+        let blockHash = try #require(receipt["blockHash"]?.stringValue)
+        let otherHash = (blockHash.first == "0" ? "1" : "0") + blockHash.dropFirst()
+        #expect(await firstFailure(ProofTests.replacing("ledgerReceipt", with: ProofTests.replacing("blockHash", with: .string(otherHash), in: receipt), in: bundle)) == "receipt")
+        let height = try #require(receipt["height"]?.numberLexeme.flatMap { Int($0) })
+        #expect(await firstFailure(ProofTests.replacing("ledgerReceipt", with: ProofTests.replacing("height", with: .integer(height + 1), in: receipt), in: bundle)) == "receipt")
+        #expect(await firstFailure(bundle, ledgerKey: P256.Signing.PrivateKey().publicKey) == "receipt")
+        let unkeyed = await ProofVerification.verify(bundle: bundle, ca: ca, gatewayCertificate: gatewayCertificate)
+        #expect(unkeyed.first { !$0.passed }?.name == "receipt")
+        #expect(unkeyed.last?.detail.contains("ledger key") == true)
         let revokedCertificate = try setup.ward.keystore.certificate(kind: .device, id: "revoked")
         let otherCA = try CertificateAuthority.create(directory: setup.ward.directory + "/other-ca", name: "Other CA")
 
@@ -123,11 +142,13 @@ struct ProofTests {
         // The real CLI, offline, from files: exit 0, then exit 1 naming the failing check.
         let bundlePath = setup.ward.directory + "/bundle.json"
         try text.write(toFile: bundlePath, atomically: true, encoding: .utf8)
-        let good = try ProofTests.run(["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath])
+        let ledgerKeyPath = setup.ward.directory + "/ledger.pub.pem"
+        try embedded.publicKeyPEM.write(toFile: ledgerKeyPath, atomically: true, encoding: .utf8)
+        let good = try ProofTests.run(["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath, "--ledger-key", ledgerKeyPath])
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output.components(separatedBy: "passed ").count - 1 == 5)
         try ProofTests.replacing("leafIndex", with: .integer(index + 1), in: bundle).serialized.write(toFile: bundlePath, atomically: true, encoding: .utf8)
-        let bad = try ProofTests.run(["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath])
+        let bad = try ProofTests.run(["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath, "--ledger-key", ledgerKeyPath])
         #expect(bad.status == 1)
         #expect(bad.output.contains("verification failed at check \"inclusion\""))
     }

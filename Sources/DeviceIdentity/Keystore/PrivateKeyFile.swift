@@ -44,6 +44,14 @@ public enum PrivateKeyFile {
         }
     }
 
+    /// Generates a P-256 key and writes it to a new file (never over an existing one), mode 0600
+    /// from creation. For service keys made on first start, e.g. the embedded ledger's.
+    public static func createP256(at path: String) throws(IdentityError) -> P256.Signing.PrivateKey {
+        let key = P256.Signing.PrivateKey()
+        try SecureFile.createExclusively(Array(key.pemRepresentation.utf8) + [0x0A], at: path, mode: requiredMode)
+        return key
+    }
+
     /// Writes a new P-256 key as PKCS#8 PEM, mode 0600 from creation, atomically replacing `path`.
     static func write(_ key: P256.Signing.PrivateKey, to path: String) throws(IdentityError) {
         try SecureFile.writeAtomically(Array(key.pemRepresentation.utf8) + [0x0A], to: path, mode: requiredMode)

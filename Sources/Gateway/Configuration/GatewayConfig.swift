@@ -31,15 +31,56 @@ public struct GatewayConfig: Sendable {
         public var origin: String
         public var gatewayCertificate: String
         public var gatewayKey: String
-        public var checkpointInterval: Duration
 
-        public init(origin: String, gatewayCertificate: String, gatewayKey: String, checkpointInterval: Duration = .seconds(1)) {
+        public init(origin: String, gatewayCertificate: String, gatewayKey: String) {
             self.origin = origin
             self.gatewayCertificate = gatewayCertificate
             self.gatewayKey = gatewayKey
-            self.checkpointInterval = checkpointInterval
         }
     }
+
+    /// `batch:`: when the batcher signs a checkpoint and cuts a batch for the ledger.
+    public var batch = BatchSettings()
+
+    public struct BatchSettings: Sendable, Hashable {
+        /// Cut as soon as this many new leaves wait (a backlog is cut into batches of this size).
+        public var maxLeaves: Int
+        /// Cut once the oldest unbatched leaf has waited this long.
+        public var maxAge: Duration
+
+        public init(maxLeaves: Int = 1000, maxAge: Duration = .seconds(1)) {
+            self.maxLeaves = maxLeaves
+            self.maxAge = maxAge
+        }
+    }
+
+    /// `ledger:`: where batches are anchored. Defaults to the embedded ledger in the state directory.
+    public var ledger: LedgerSettings
+
+    public struct LedgerSettings: Sendable, Hashable {
+        public enum Kind: String, Sendable, CaseIterable { case embedded }
+        public var kind: Kind
+        /// The embedded ledger's SQLite file.
+        public var path: String
+        /// Its signing key; nil means `ledger.key` beside `path`, generated on first start.
+        public var key: String?
+        public var retryInitial: Duration
+        public var retryMaximum: Duration
+        public var healthProbe: Duration
+
+        public init(kind: Kind = .embedded, path: String, key: String? = nil, retryInitial: Duration = .milliseconds(250),
+                    retryMaximum: Duration = .seconds(30), healthProbe: Duration = .seconds(1)) {
+            self.kind = kind
+            self.path = path
+            self.key = key
+            self.retryInitial = retryInitial
+            self.retryMaximum = retryMaximum
+            self.healthProbe = healthProbe
+        }
+    }
+
+    /// `journal.retention`: anchored readings older than this may be pruned (nil keeps everything).
+    public var retention: Duration? = .seconds(30 * 86_400)
 
     public struct IdentitySettings: Sendable, Hashable {
         public var keystore: String
@@ -69,6 +110,7 @@ public struct GatewayConfig: Sendable {
         self.logLevel = logLevel
         self.identity = identity
         self.log = log
+        ledger = LedgerSettings(path: (stateDirectory as NSString).appendingPathComponent("ledger.sqlite"))
     }
 
     public static func load(path: String) throws(YAMLIssues) -> GatewayConfig {
@@ -142,6 +184,12 @@ public struct GatewayConfig: Sendable {
         let journal = root.optionalObject("journal")
         let durability = journal?.optionalChoice("durability", Durability.allCases.map(\.rawValue)).flatMap(Durability.init(rawValue:)) ?? .process
         let maxBytes = journal?.optionalByteCount("maxBytes") ?? defaultMaxJournalBytes
+        var retention: Duration? = .seconds(30 * 86_400)
+        if journal?.optionalString("retention") == "forever" {
+            retention = nil
+        } else if let value = journal?.optionalDuration("retention") {
+            retention = value
+        }
         journal?.finish()
 
         var identity: IdentitySettings?
@@ -159,13 +207,43 @@ public struct GatewayConfig: Sendable {
             let origin = section.string("origin")
             let certificate = section.string("gatewayCertificate").map(resolve)
             let key = section.string("gatewayKey").map(resolve)
-            let interval = section.optionalDuration("checkpointInterval") ?? .seconds(1)
+            if section.has("checkpointInterval") {
+                reader.report(section.fieldPath("checkpointInterval"), "moved to batch.maxAge: a checkpoint is signed whenever a batch is cut")
+            }
             if let origin, origin.isEmpty || origin.contains(where: { $0.isWhitespace || $0 == "+" }) {
                 reader.report(section.fieldPath("origin"), "must be a non-empty name without spaces or '+', e.g. wardgate/hospital.example/ward-7b")
             }
             if let origin, let certificate, let key {
-                log = LogSettings(origin: origin, gatewayCertificate: certificate, gatewayKey: key, checkpointInterval: interval)
+                log = LogSettings(origin: origin, gatewayCertificate: certificate, gatewayKey: key)
             }
+            section.finish()
+        }
+
+        var batch = BatchSettings()
+        if let section = root.optionalObject("batch") {
+            if let maxLeaves = section.optionalInt("maxLeaves") {
+                if (1...100_000).contains(maxLeaves) { batch.maxLeaves = maxLeaves } else { reader.report(section.fieldPath("maxLeaves"), "must be 1–100000") }
+            }
+            if let maxAge = section.optionalDuration("maxAge") {
+                if maxAge >= .milliseconds(10) { batch.maxAge = maxAge } else { reader.report(section.fieldPath("maxAge"), "must be at least 10ms") }
+            }
+            section.finish()
+        }
+
+        var ledger = LedgerSettings(path: (state as NSString).appendingPathComponent("ledger.sqlite"))
+        if let section = root.optionalObject("ledger") {
+            if let kind = section.optionalChoice("kind", LedgerSettings.Kind.allCases.map(\.rawValue)).flatMap(LedgerSettings.Kind.init(rawValue:)) {
+                ledger.kind = kind
+            }
+            ledger.path = section.optionalString("path").map(resolve) ?? ledger.path
+            ledger.key = section.optionalString("key").map(resolve)
+            if let retry = section.optionalObject("retry") {
+                ledger.retryInitial = retry.optionalDuration("initial") ?? ledger.retryInitial
+                ledger.retryMaximum = retry.optionalDuration("maximum") ?? ledger.retryMaximum
+                if ledger.retryMaximum < ledger.retryInitial { reader.report(retry.fieldPath("maximum"), "must not be below initial") }
+                retry.finish()
+            }
+            ledger.healthProbe = section.optionalDuration("healthProbe") ?? ledger.healthProbe
             section.finish()
         }
 
@@ -183,6 +261,9 @@ public struct GatewayConfig: Sendable {
                              identity: identity, log: log)
         config.http = http
         config.logFormat = logFormat
+        config.batch = batch
+        config.ledger = ledger
+        config.retention = retention
         return config
     }
 
@@ -218,6 +299,7 @@ public struct GatewayConfig: Sendable {
           durability: process           # process: survives kill -9 (WAL, synchronous=NORMAL)
                                         # power: survives power loss (synchronous=FULL, fsync per commit)
           maxBytes: 2GiB                # hard quota: at the limit, acknowledgements stop (the broker holds messages)
+          retention: 30d                # anchored readings older than this are pruned ("forever" keeps them)
 
         identity:                       # per-device signing keys (see docs/identity.md)
           keystore: ./keys              # wardgate device enroll --keystore ./keys ...
@@ -228,7 +310,17 @@ public struct GatewayConfig: Sendable {
           origin: wardgate/hospital.example/ward-7b
           gatewayCertificate: ./keys/gateways/ward-7b/cert.pem   # wardgate gateway enroll --id ward-7b ...
           gatewayKey: ./keys/gateways/ward-7b/key.pem
-          checkpointInterval: 1s        # a checkpoint once new leaves have waited this long
+
+        batch:                          # a checkpoint is signed and a batch cut for the ledger when either is reached
+          maxLeaves: 1000
+          maxAge: 1s
+
+        ledger:                         # where batches are anchored (see docs/ledger.md)
+          kind: embedded                # a signed, hash-chained block file on this gateway
+          path: ./state/ledger.sqlite
+          # key: ./keys/ledger.key      # default: ledger.key beside path, generated (0600) on first start
+          retry: {initial: 250ms, maximum: 30s}   # full-jitter backoff while the ledger is unreachable
+          healthProbe: 1s               # while backing off, resume as soon as the ledger answers
 
         logging:
           level: info                   # trace, debug, info, notice, warning, error, critical

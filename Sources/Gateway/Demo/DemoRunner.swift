@@ -2,9 +2,11 @@ import DeviceIdentity
 import Foundation
 import IEEE11073
 import Journal
+import Ledger
 import Logging
 import MQTTIngest
 import Simulation
+import TransparencyLog
 
 /// `wardgate demo`: a private broker, a simulated ward, and the gateway, all in one process,
 /// with a live summary. Everything it starts it stops, and its state is temporary.
@@ -45,8 +47,14 @@ public struct DemoRunner: Sendable {
             log: .init(origin: "wardgate/demo.example/demo-ward",
                        gatewayCertificate: Keystore(directory: keystore).certificatePath(kind: .gateway, id: "demo-ward"),
                        gatewayKey: Keystore(directory: keystore).keyPath(kind: .gateway, id: "demo-ward")))
-        let gateway = try Gateway(config: config, logger: logger)
+        // The embedded ledger, wrapped so the demo can cut it off for a while and show the
+        // outbox holding batches and draining them in order when it returns.
+        let embedded = try EmbeddedLedger(
+            path: config.ledger.path, trustedGateways: [config.log?.origin ?? "": try DemoRunner.gatewayVerifier(config)], logger: logger)
+        let ledger = OutageSimulatingLedger(wrapping: embedded)
+        let gateway = try Gateway(config: config, logger: logger, ledger: ledger)
         gateway.start()
+        output("embedded ledger at \(embedded.path) (key id \(embedded.keyID)); batches of up to \(config.batch.maxLeaves) leaves or \(config.batch.maxAge)")
         guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
             await gateway.stop()
             throw SimulationError.broker("the gateway could not subscribe on the private broker")
@@ -83,13 +91,23 @@ public struct DemoRunner: Sendable {
                 if round % 3 == 0, cuff.state == .operating { _ = try? cuff.sendMeasurement() }
             }
         }
+        let outage = duration >= 10 ? (start: duration * 0.4, end: duration * 0.6) : nil
         let reporter = Task {
             var previous = 0.0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
+                let elapsed = Date().timeIntervalSince(started)
+                if let outage {
+                    let down = elapsed >= outage.start && elapsed < outage.end
+                    if down != ledger.isDown {
+                        ledger.isDown = down
+                        output(down ? "--- ledger outage begins (simulated): readings are still acknowledged, journaled, signed and logged; batches wait in the outbox"
+                                    : "--- ledger is back: the outbox drains in order")
+                    }
+                }
                 let snapshot = gateway.metrics.snapshot()
                 let stored = snapshot["wardgate_observations_stored_total"]
-                output(DemoView.render(snapshot: snapshot, perSecond: stored - previous, latest: gateway.latestValues, elapsed: Date().timeIntervalSince(started)))
+                output(DemoView.render(snapshot: snapshot, perSecond: stored - previous, latest: gateway.latestValues, elapsed: elapsed))
                 previous = stored
             }
         }
@@ -107,7 +125,16 @@ public struct DemoRunner: Sendable {
         if cuff.state == .operating { _ = try? await cuff.release(timeout: .seconds(5)) }
         try? await Task.sleep(for: .milliseconds(500))
         reporter.cancel()
+        ledger.isDown = false
         try? gateway.drain()
+        _ = try? gateway.cutBatches(force: true)
+        // Give the forwarder a moment to anchor the last batches.
+        let anchorDeadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < anchorDeadline, let status = try? gateway.outboxStatus(), status.pendingBatches > 0 {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        let outbox = try gateway.outboxStatus()
+        let chain = try embedded.verifyChain()
         let stats = try gateway.journal.statistics()
         let snapshot = gateway.metrics.snapshot()
         await gateway.stop()
@@ -115,6 +142,8 @@ public struct DemoRunner: Sendable {
             payloadsPublished: published, messagesJournaled: stats.inboxRecords, observations: stats.observations,
             signed: stats.signed, quarantined: stats.quarantined,
             deadLetters: stats.deadLetters, duplicates: Int(snapshot["wardgate_duplicates_dropped_total"]),
+            logged: gateway.logTreeSize, anchored: outbox.anchoredSize, batchesWaiting: outbox.pendingBatches,
+            ledgerBlocks: chain.blocks, ledgerIntact: chain.isIntact,
             elapsedSeconds: Date().timeIntervalSince(started))
     }
 }
@@ -131,6 +160,11 @@ extension DemoRunner {
         }
         _ = try Enrollment.enroll(kind: .gateway, id: "demo-ward", ca: ca, keystore: store, validityDays: 2)
     }
+
+    static func gatewayVerifier(_ config: GatewayConfig) throws -> any NoteVerifier {
+        guard let log = config.log else { throw GatewayError.log("the demo needs a log section") }
+        return try ECDSAP256NoteSigner(keyName: log.origin, privateKey: PrivateKeyFile.loadP256(log.gatewayKey)).verifier
+    }
 }
 
 public struct DemoSummary: Sendable {
@@ -141,6 +175,11 @@ public struct DemoSummary: Sendable {
     public let quarantined: Int
     public let deadLetters: Int
     public let duplicates: Int
+    public let logged: UInt64
+    public let anchored: UInt64
+    public let batchesWaiting: Int
+    public let ledgerBlocks: UInt64
+    public let ledgerIntact: Bool
     public let elapsedSeconds: Double
 
     public var text: String {
@@ -153,6 +192,9 @@ public struct DemoSummary: Sendable {
             quarantined (unsigned):   \(quarantined)
           dead letters:               \(deadLetters)
           duplicates dropped:         \(duplicates)
+          log leaves:                 \(logged)
+            anchored in the ledger:   \(anchored)\(batchesWaiting > 0 ? " (\(batchesWaiting) batches still waiting in the outbox)" : "")
+          ledger blocks:              \(ledgerBlocks), chain \(ledgerIntact ? "intact" : "BROKEN")
         """
     }
 }
@@ -160,11 +202,12 @@ public struct DemoSummary: Sendable {
 enum DemoView {
     static func render(snapshot: MetricsSnapshot, perSecond: Double, latest: [String: [String: String]], elapsed: Double) -> String {
         var lines = [String(
-            format: "[%5.1fs] %6.0f readings/s | received %.0f | observations %.0f | signed %.0f | logged %.0f | checkpoints %.0f | quarantined %.0f | dead letters %.0f | implausible %.0f",
-            elapsed, perSecond, snapshot["wardgate_messages_received_total"], snapshot["wardgate_observations_stored_total"],
-            snapshot["wardgate_observations_signed_total"], snapshot["wardgate_observations_logged_total"], snapshot["wardgate_checkpoints_signed_total"],
+            format: "[%5.1fs] %6.0f readings/s | messages received %.0f | readings signed %.0f → anchored %.0f | backlog %.0f leaves in %.0f batches | quarantined %.0f | dead letters %.0f",
+            elapsed, perSecond, snapshot["wardgate_messages_received_total"],
+            snapshot["wardgate_observations_signed_total"], snapshot["wardgate_ledger_anchored_tree_size"],
+            snapshot["wardgate_ledger_backlog_leaves"], snapshot["wardgate_ledger_backlog_batches"],
             snapshot.total("wardgate_readings_quarantined_total"),
-            snapshot.total("wardgate_dead_letters_total"), snapshot["wardgate_readings_implausible_total"])]
+            snapshot.total("wardgate_dead_letters_total")) + (snapshot["wardgate_ledger_available"] > 0 ? "" : " | LEDGER DOWN")]
         for device in latest.keys.sorted().prefix(12) {
             let values = latest[device] ?? [:]
             let shown = ["Heart rate", "Oxygen saturation in Arterial blood by Pulse oximetry", "Respiratory rate", "Body temperature", "Blood pressure panel"]

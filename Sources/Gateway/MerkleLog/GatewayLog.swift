@@ -5,24 +5,33 @@ import GRDB
 import JSONDocument
 import Journal
 import Logging
+import Synchronization
 import TransparencyLog
 
-/// The gateway's RFC 9162 log: every signed Observation becomes a leaf, in the same transaction
-/// that journals it, and checkpoints are signed with the gateway key once leaves have waited
-/// `checkpointInterval`.
+/// The gateway's RFC 9162 log and its batcher: every signed Observation becomes a leaf, in the
+/// same transaction that journals it. A checkpoint is signed and a batch cut for the ledger
+/// when `batch.maxLeaves` leaves wait or the oldest has waited `batch.maxAge`; the checkpoint
+/// and the batch commit together, so the outbox never holds a batch without its checkpoint.
 final class GatewayLog: Sendable {
     let tree: LogTree<SQLiteSubtreeHashStore>
     let origin: String
-    let checkpointInterval: Duration
+    let batch: GatewayConfig.BatchSettings
     private let signer: CheckpointSigner?
     private let journal: Journal
     private let logger: Logger
+    private let state: Mutex<BatcherState>
 
-    init(journal: Journal, settings: GatewayConfig.LogSettings?, gatewayId: String, logger: Logger) throws(GatewayError) {
+    struct BatcherState {
+        var batchedSize: UInt64
+        /// When the batcher first saw the oldest leaf that is still unbatched.
+        var oldestUnbatchedSeen: ContinuousClock.Instant?
+    }
+
+    init(journal: Journal, settings: GatewayConfig.LogSettings?, batch: GatewayConfig.BatchSettings = .init(), gatewayId: String, logger: Logger) throws(GatewayError) {
         self.journal = journal
         self.logger = logger
+        self.batch = batch
         origin = settings?.origin ?? "wardgate/\(gatewayId)"
-        checkpointInterval = settings?.checkpointInterval ?? .seconds(1)
         do {
             var migrator = DatabaseMigrator()
             SQLiteSubtreeHashStore.registerMigrations(&migrator)
@@ -35,12 +44,16 @@ final class GatewayLog: Sendable {
                 signer = try CheckpointSigner(origin: origin, signer: noteSigner, lastSignedNote: try tree.store.latestSignedCheckpointNote())
             } else {
                 signer = nil
-                logger.warning("no log section: leaves are appended but no checkpoint is signed")
+                logger.warning("no log section: leaves are appended but no checkpoint is signed and nothing is anchored")
             }
+            state = Mutex(BatcherState(batchedSize: try journal.lastBatchedSize(), oldestUnbatchedSeen: nil))
         } catch {
             throw .log("\(error)")
         }
     }
+
+    /// The key that verifies this gateway's checkpoints (what a ledger trusts for `origin`).
+    var checkpointVerifier: (any NoteVerifier)? { signer?.signer.verifier }
 
     /// Appends the new signed Observations as leaves; runs inside the journal's commit.
     /// `canonicalObservations` are the signed payloads by Observation id; an entry without one
@@ -61,31 +74,79 @@ final class GatewayLog: Sendable {
         }
     }
 
-    /// Signs a checkpoint if the tree grew since the last one. Never signs a second root for a size.
+    /// Cuts every batch that is due: full batches of `maxLeaves` first, then (once the oldest
+    /// unbatched leaf is `maxAge` old, or when `force`) one with whatever is left.
+    /// Returns the tree sizes cut.
     @discardableResult
-    func checkpointIfGrown() throws -> SignedCheckpoint? {
-        guard let signer else { return nil }
+    func cutDueBatches(now: ContinuousClock.Instant = .now, force: Bool = false) throws -> [UInt64] {
+        guard let signer else { return [] }
         let size = try tree.size
-        if let last = signer.lastSigned, last.size >= size { return nil }
-        if size == 0 { return nil }
-        let signed = try signer.signCheckpoint(for: tree)
-        try tree.store.recordSignedCheckpoint(signed)
-        return signed
+        var cut: [UInt64] = []
+        while true {
+            let (batched, seen) = state.withLock { state -> (UInt64, ContinuousClock.Instant) in
+                if state.oldestUnbatchedSeen == nil { state.oldestUnbatchedSeen = now }
+                return (state.batchedSize, state.oldestUnbatchedSeen ?? now)
+            }
+            guard size > batched else {
+                state.withLock { $0.oldestUnbatchedSeen = nil }
+                return cut
+            }
+            let end: UInt64
+            if size - batched >= UInt64(batch.maxLeaves) {
+                end = batched + UInt64(batch.maxLeaves)
+            } else if force || now - seen >= batch.maxAge {
+                end = size
+            } else {
+                return cut
+            }
+            // A checkpoint signed before batching existed may lie past `end`; never sign below it.
+            let target = min(size, max(end, signer.lastSigned?.size ?? 0))
+            try cutBatch(from: batched, to: target, signer: signer)
+            state.withLock { state in
+                state.batchedSize = target
+                if target == size { state.oldestUnbatchedSeen = nil }
+            }
+            cut.append(target)
+        }
+    }
+
+    private func cutBatch(from first: UInt64, to size: UInt64, signer: CheckpointSigner) throws {
+        let signed = try signer.signCheckpoint(for: tree, atSize: size)
+        let logged = try journal.read { db in try Journal.loggedObservations(leaves: first..<size, in: db) }
+        guard logged.count == Int(size - first) else {
+            throw GatewayError.log("leaves \(first)..<\(size) have \(logged.count) journaled Observations; refusing to cut an incomplete batch")
+        }
+        let entries = try logged.map { leaf in
+            OutboxEntry(leafIndex: leaf.leafIndex, leafData: try LeafEncoding.leafData(
+                observation: JSONParser.parse(leaf.resource), jws: leaf.jws, certificateThumbprint: leaf.thumbprint))
+        }
+        try journal.write { db in
+            try SQLiteSubtreeHashStore.recordSignedCheckpoint(signed, in: db)
+            try Journal.enqueueBatch(origin: origin, firstLeaf: first, treeSize: size, checkpointNote: signed.text, entries: entries, now: Date(), in: db)
+        }
     }
 
     func latestCheckpointNote() throws -> String? { try tree.store.latestSignedCheckpointNote() }
 
-    /// Signs checkpoints until cancelled.
+    /// Cuts batches until cancelled.
     func run(metrics: GatewayMetrics) async {
+        let tick = min(batch.maxAge / 5, .milliseconds(50))
+        var lastStatus = ContinuousClock.now - .seconds(1)
         while !Task.isCancelled {
-            try? await Task.sleep(for: checkpointInterval)
+            try? await Task.sleep(for: tick)
             do {
-                if let signed = try checkpointIfGrown() {
-                    metrics.checkpointsSigned.increment()
-                    logger.debug("checkpoint signed", metadata: ["size": "\(signed.checkpoint.size)"])
+                let cut = try cutDueBatches()
+                if !cut.isEmpty {
+                    metrics.checkpointsSigned.increment(by: cut.count)
+                    metrics.batchesCut.increment(by: cut.count)
+                    logger.debug("batches cut", metadata: ["sizes": "\(cut)"])
                 }
             } catch {
-                logger.error("ALARM: checkpoint not signed", metadata: ["reason": "\(error)"])
+                logger.error("ALARM: no checkpoint signed, no batch cut", metadata: ["reason": "\(error)"])
+            }
+            if ContinuousClock.now - lastStatus >= .milliseconds(500) {
+                lastStatus = .now
+                if let status = try? journal.outboxStatus() { metrics.recordOutbox(status, treeSize: (try? tree.size) ?? 0) }
             }
         }
     }

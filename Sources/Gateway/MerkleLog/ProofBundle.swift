@@ -29,14 +29,15 @@ public enum ProofBundle {
             case .notFound(let what): "no such reading: \(what)"
             case .notLogged(let why): "the reading is not in the log: \(why)"
             case .notYetCheckpointed(let index, let size):
-                "not yet checkpointed: leaf \(index) is not covered by a signed checkpoint yet" + (size.map { " (latest covers \($0) leaves)" } ?? " (none signed yet)") + "; try again after log.checkpointInterval"
+                "not yet checkpointed: leaf \(index) is not covered by a signed checkpoint yet" + (size.map { " (latest covers \($0) leaves)" } ?? " (none signed yet)") + "; try again after batch.maxAge"
             case .missingCertificate(let thumbprint): "the signing certificate \(thumbprint) is not in the keystore"
             case .failed(let reason): reason
             }
         }
     }
 
-    /// Builds the bundle against the latest signed checkpoint; never against an unsigned root.
+    /// Builds the bundle against the checkpoint that anchored the reading (with the ledger's
+    /// receipt) or, before that, the latest signed checkpoint; never against an unsigned root.
     public static func build(_ selector: Selector, journal: Journal, keystore: Keystore, receipt: JSONValue? = nil) throws(BuildError) -> JSONValue {
         do {
             let stored: StoredObservation?
@@ -54,7 +55,11 @@ public enum ProofBundle {
                 throw BuildError.notLogged(observation.quarantineReason.map { "it is quarantined: \($0)" } ?? "it has no leaf yet")
             }
             let tree = try LogTree(writer: journal.databaseWriter)
-            guard let note = try tree.store.latestSignedCheckpointNote() else {
+            // An anchored reading is proven against the checkpoint its receipt anchors, so the
+            // receipt checks against the same note; otherwise against the latest checkpoint.
+            let anchoring = try journal.anchoringBatch(forLeaf: leafIndex)
+            let receipt = try anchoring?.receipt.map { try JSONParser.parse($0) } ?? receipt
+            guard let note = try anchoring?.checkpointNote ?? tree.store.latestSignedCheckpointNote() else {
                 throw BuildError.notYetCheckpointed(leafIndex: leafIndex, checkpointSize: nil)
             }
             let checkpoint = try Checkpoint(parsing: SignedNote(parsing: note).text)

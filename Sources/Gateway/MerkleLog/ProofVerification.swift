@@ -2,6 +2,7 @@ import Crypto
 import DeviceIdentity
 import Foundation
 import JSONDocument
+import Ledger
 import Observations
 import TransparencyLog
 import X509
@@ -18,7 +19,8 @@ public enum ProofVerification {
     public static let checkNames = ["signature", "device-certificate", "checkpoint-signature", "inclusion", "receipt"]
 
     public static func verify(
-        bundle: JSONValue, ca: Certificate, gatewayCertificate: Certificate, crl: CertificateRevocationList? = nil
+        bundle: JSONValue, ca: Certificate, gatewayCertificate: Certificate, crl: CertificateRevocationList? = nil,
+        ledgerKey: P256.Signing.PublicKey? = nil
     ) async -> [Check] {
         var checks: [Check] = []
         func record(_ name: String, _ result: Result<String, CheckFailure>) {
@@ -93,11 +95,20 @@ public enum ProofVerification {
             return "leaf \(index) of \(size) reaches the checkpoint root"
         })
 
-        // 5. The ledger receipt (forwarding to a ledger is a later stage).
+        // 5. The ledger receipt anchors this very checkpoint in a block signed by the ledger key.
         if let receipt = bundle["ledgerReceipt"], receipt != .null {
-            record("receipt", .failure(CheckFailure("this version cannot check ledger receipts yet")))
+            record("receipt", Result { () throws(CheckFailure) -> String in
+                guard receipt["ledger"]?.stringValue == EmbeddedReceipt.kind else {
+                    throw CheckFailure("cannot check receipts of ledger kind \(receipt["ledger"]?.stringValue ?? "?")")
+                }
+                guard let ledgerKey else {
+                    throw CheckFailure("the bundle holds a ledger receipt; pass the ledger's public key (wardgate ledger key) to check it")
+                }
+                guard checkpoint != nil else { throw CheckFailure("no verified checkpoint for the receipt to anchor") }
+                return try CheckFailure.wrap { try EmbeddedReceipt(document: receipt).verify(checkpointNote: note, ledgerKey: ledgerKey) }
+            })
         } else {
-            record("receipt", .success("none in the bundle (not anchored in a ledger yet); nothing to check"))
+            record("receipt", .success("none in the bundle: the reading is not anchored in the ledger yet"))
         }
         return checks
     }

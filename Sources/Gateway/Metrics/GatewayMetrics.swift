@@ -1,6 +1,8 @@
 import CoreMetrics
 import DeviceProfiles
 import Foundation
+import Journal
+import Ledger
 import Prometheus
 import Synchronization
 
@@ -16,6 +18,18 @@ public final class GatewayMetrics: Sendable {
     let observationsSigned: CoreMetrics.Counter
     let observationsLogged: CoreMetrics.Counter
     let checkpointsSigned: CoreMetrics.Counter
+    let batchesCut: CoreMetrics.Counter
+    let batchesAnchored: CoreMetrics.Counter
+    let leavesAnchored: CoreMetrics.Counter
+    let ledgerRetryableFailures: CoreMetrics.Counter
+    /// The alarm: batches the ledger refused for good (dead letters in the outbox).
+    let ledgerPermanentFailures: CoreMetrics.Counter
+    let ledgerAvailable: CoreMetrics.Gauge
+    let ledgerBacklogBatches: CoreMetrics.Gauge
+    let ledgerBacklogLeaves: CoreMetrics.Gauge
+    let ledgerFailedBatches: CoreMetrics.Gauge
+    let logTreeSize: CoreMetrics.Gauge
+    let anchoredTreeSize: CoreMetrics.Gauge
     private let quarantines: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     let backlog: CoreMetrics.Gauge
     private let deadLetters: [DecodeError.Kind: CoreMetrics.Counter]
@@ -34,6 +48,18 @@ public final class GatewayMetrics: Sendable {
         observationsLogged = Counter(label: "wardgate_observations_logged_total", factory: factory)
         checkpointsSigned = Counter(label: "wardgate_checkpoints_signed_total", factory: factory)
         backlog = Gauge(label: "wardgate_backlog_messages", factory: factory)
+        batchesCut = Counter(label: "wardgate_ledger_batches_cut_total", factory: factory)
+        batchesAnchored = Counter(label: "wardgate_ledger_batches_anchored_total", factory: factory)
+        leavesAnchored = Counter(label: "wardgate_ledger_leaves_anchored_total", factory: factory)
+        ledgerRetryableFailures = Counter(label: "wardgate_ledger_submit_failures_total", dimensions: [("kind", "retryable")], factory: factory)
+        ledgerPermanentFailures = Counter(label: "wardgate_ledger_submit_failures_total", dimensions: [("kind", "permanent")], factory: factory)
+        ledgerAvailable = Gauge(label: "wardgate_ledger_available", factory: factory)
+        ledgerBacklogBatches = Gauge(label: "wardgate_ledger_backlog_batches", factory: factory)
+        ledgerBacklogLeaves = Gauge(label: "wardgate_ledger_backlog_leaves", factory: factory)
+        ledgerFailedBatches = Gauge(label: "wardgate_ledger_failed_batches", factory: factory)
+        logTreeSize = Gauge(label: "wardgate_log_tree_size", factory: factory)
+        anchoredTreeSize = Gauge(label: "wardgate_ledger_anchored_tree_size", factory: factory)
+        ledgerAvailable.record(1)
         let factory = factory
         deadLetters = Dictionary(uniqueKeysWithValues: DecodeError.Kind.allCases.map {
             ($0, Counter(label: "wardgate_dead_letters_total", dimensions: [("kind", $0.rawValue)], factory: factory))
@@ -41,6 +67,26 @@ public final class GatewayMetrics: Sendable {
     }
 
     func deadLettered(_ kind: DecodeError.Kind) { deadLetters[kind]?.increment() }
+
+    /// The ledger backlog: unanchored leaves count those not cut into a batch yet.
+    func recordOutbox(_ status: OutboxStatus, treeSize: UInt64) {
+        ledgerBacklogBatches.record(status.pendingBatches)
+        ledgerBacklogLeaves.record(treeSize > status.anchoredSize ? treeSize - status.anchoredSize : 0)
+        ledgerFailedBatches.record(status.failedBatches)
+        logTreeSize.record(treeSize)
+        anchoredTreeSize.record(status.anchoredSize)
+    }
+
+    func record(_ event: ForwarderEvent) {
+        switch event {
+        case .anchored(_, let leaves, _):
+            batchesAnchored.increment()
+            leavesAnchored.increment(by: Int64(leaves))
+        case .retryableFailure: ledgerRetryableFailures.increment()
+        case .permanentFailure: ledgerPermanentFailures.increment()
+        case .availability(let up): ledgerAvailable.record(up ? 1 : 0)
+        }
+    }
 
     /// A message the journal could not store (quota, disk): not acknowledged.
     func refused(reason: String) {

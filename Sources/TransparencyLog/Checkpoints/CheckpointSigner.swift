@@ -113,8 +113,14 @@ public final class CheckpointSigner: Sendable {
 
     /// Signs the tree's current head, after checking it against the last signed checkpoint.
     public func signCheckpoint<Store>(for tree: LogTree<Store>) throws -> SignedCheckpoint {
+        try signCheckpoint(for: tree, atSize: nil)
+    }
+
+    /// Signs the head of the tree's first `size` leaves (a batch boundary behind the current
+    /// size), after checking it against the last signed checkpoint.
+    public func signCheckpoint<Store>(for tree: LogTree<Store>, atSize size: UInt64?) throws -> SignedCheckpoint {
         try last.withLock { last in
-            let head = try tree.treeHead()
+            let head = try size.map { TreeHead(size: $0, rootHash: try tree.rootHash(atSize: $0)) } ?? tree.treeHead()
             try CheckpointPolicy.check(candidate: head, lastSigned: last) { fromSize, toSize in
                 try tree.consistencyProof(fromSize: fromSize, toSize: toSize)
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import DeviceIdentity
 import Foundation
 import Gateway
@@ -72,17 +73,22 @@ struct VerifyCommand: AsyncParsableCommand {
         let caCertificate: Certificate
         let gatewayCertificate: Certificate
         var revocations: CertificateRevocationList?
+        var ledgerPublicKey: P256.Signing.PublicKey?
         do {
             guard let data = FileManager.default.contents(atPath: bundle) else { throw ValidationError("cannot read \(bundle)") }
             document = try JSONParser.parse(Array(data))
             caCertificate = try CertificateCoding.loadCertificate(ca)
             gatewayCertificate = try CertificateCoding.loadCertificate(gatewayCert)
             if let crl { revocations = try CertificateRevocationList.load(crl) }
+            if let ledgerKey {
+                guard let pem = try? String(contentsOfFile: ledgerKey, encoding: .utf8) else { throw ValidationError("cannot read \(ledgerKey)") }
+                do { ledgerPublicKey = try P256.Signing.PublicKey(pemRepresentation: pem) } catch { throw ValidationError("\(ledgerKey) is not a P-256 public key in PEM form") }
+            }
         } catch {
             CommandSupport.printError("wardgate verify: \(error)")
             throw ExitCode(1)
         }
-        let checks = await ProofVerification.verify(bundle: document, ca: caCertificate, gatewayCertificate: gatewayCertificate, crl: revocations)
+        let checks = await ProofVerification.verify(bundle: document, ca: caCertificate, gatewayCertificate: gatewayCertificate, crl: revocations, ledgerKey: ledgerPublicKey)
         for check in checks {
             print("\(check.passed ? "passed" : "FAILED")  \(check.name): \(check.detail)")
         }

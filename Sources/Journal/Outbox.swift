@@ -1,0 +1,234 @@
+import Foundation
+import GRDB
+
+/// A batch waiting for (or done with) the ledger: a signed checkpoint and the leaves it adds.
+public struct OutboxBatch: Sendable, Hashable {
+    public enum State: String, Sendable {
+        case pending, anchored, failed
+    }
+
+    public let treeSize: UInt64
+    public let origin: String
+    /// The previous batch's tree size: this batch adds leaves `firstLeaf..<treeSize`.
+    public let firstLeaf: UInt64
+    public let checkpointNote: String
+    public let cutAtMs: Int64
+    public let state: State
+    public let attempts: Int
+    public let lastError: String?
+    /// The ledger's receipt (JSON) once anchored.
+    public let receipt: [UInt8]?
+    public let finishedAtMs: Int64?
+
+    init(row: Row) {
+        treeSize = UInt64(row["tree_size"] as Int64)
+        origin = row["origin"]
+        firstLeaf = UInt64(row["first_leaf"] as Int64)
+        checkpointNote = row["checkpoint"]
+        cutAtMs = row["cut_at_ms"]
+        state = State(rawValue: row["state"]) ?? .pending
+        attempts = row["attempts"]
+        lastError = row["last_error"]
+        receipt = (row["receipt"] as Data?).map { Array($0) }
+        finishedAtMs = row["finished_at_ms"]
+    }
+}
+
+/// One leaf of a batch: its index and its leaf bytes.
+public struct OutboxEntry: Sendable, Hashable {
+    public let leafIndex: UInt64
+    public let leafData: [UInt8]
+
+    public init(leafIndex: UInt64, leafData: [UInt8]) {
+        self.leafIndex = leafIndex
+        self.leafData = leafData
+    }
+
+    /// `(u64 BE leaf index, u32 BE length, bytes)*`: one blob per batch, written once.
+    static func encode(_ entries: [OutboxEntry]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(entries.reduce(0) { $0 + 12 + $1.leafData.count })
+        for entry in entries {
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: entry.leafIndex >> UInt64(shift))) }
+            let count = UInt32(entry.leafData.count)
+            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: count >> UInt32(shift))) }
+            out += entry.leafData
+        }
+        return out
+    }
+
+    static func decode(_ bytes: [UInt8]) -> [OutboxEntry]? {
+        var entries: [OutboxEntry] = []
+        var i = 0
+        while i < bytes.count {
+            guard bytes.count - i >= 12 else { return nil }
+            let index = bytes[i..<i + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let count = Int(bytes[i + 8..<i + 12].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            i += 12
+            guard bytes.count - i >= count else { return nil }
+            entries.append(OutboxEntry(leafIndex: index, leafData: Array(bytes[i..<i + count])))
+            i += count
+        }
+        return entries
+    }
+}
+
+/// The ledger backlog at a glance (metrics, STATUS, the demo).
+public struct OutboxStatus: Sendable, Equatable {
+    /// Leaves covered by a batch (the largest batch's tree size).
+    public let batchedSize: UInt64
+    /// Leaves covered by an anchored checkpoint.
+    public let anchoredSize: UInt64
+    public let pendingBatches: Int
+    public let failedBatches: Int
+    public let oldestPendingCutAtMs: Int64?
+
+    /// Leaves cut into batches but not anchored yet.
+    public var pendingLeaves: UInt64 { batchedSize > anchoredSize ? batchedSize - anchoredSize : 0 }
+}
+
+extension Journal {
+    // MARK: Cutting batches
+
+    /// The tree size the last batch was cut at (0 before the first).
+    public func lastBatchedSize() throws(JournalError) -> UInt64 {
+        try read { db in try Journal.lastBatchedSize(db) }
+    }
+
+    static func lastBatchedSize(_ db: Database) throws -> UInt64 {
+        UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM ledger_outbox") ?? 0)
+    }
+
+    /// The leaves `range` as stored: (leaf index, Observation JSON, JWS, certificate thumbprint),
+    /// in leaf order. Runs in the caller's transaction.
+    public static func loggedObservations(leaves range: Range<UInt64>, in db: Database) throws -> [(leafIndex: UInt64, resource: [UInt8], jws: String, thumbprint: String)] {
+        try Row.fetchAll(
+            db, sql: "SELECT leaf_index, resource, jws, signer_thumbprint FROM observation WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
+            arguments: [Int64(range.lowerBound), Int64(range.upperBound)]
+        ).map { row in
+            (UInt64(row["leaf_index"] as Int64), Array((row["resource"] as Data?) ?? Data()), row["jws"] ?? "", row["signer_thumbprint"] ?? "")
+        }
+    }
+
+    /// Puts a cut batch in the outbox, in the caller's transaction (with its checkpoint).
+    public static func enqueueBatch(
+        origin: String, firstLeaf: UInt64, treeSize: UInt64, checkpointNote: String, entries: [OutboxEntry], now: Date, in db: Database
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO ledger_outbox (tree_size, origin, first_leaf, checkpoint, entry_count, entries, cut_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [Int64(treeSize), origin, Int64(firstLeaf), checkpointNote, entries.count, Data(OutboxEntry.encode(entries)), Journal.milliseconds(now)])
+    }
+
+    // MARK: Forwarding
+
+    /// The oldest batch still waiting for the ledger.
+    public func nextPendingBatch() throws(JournalError) -> OutboxBatch? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' ORDER BY tree_size LIMIT 1").map(OutboxBatch.init(row:))
+        }
+    }
+
+    /// The leaves of a pending batch (nil once anchored: the copy is freed then).
+    public func entries(ofBatch treeSize: UInt64) throws(JournalError) -> [OutboxEntry]? {
+        try read { db in
+            try Data.fetchOne(db, sql: "SELECT entries FROM ledger_outbox WHERE tree_size = ?", arguments: [Int64(treeSize)])
+                .flatMap { OutboxEntry.decode(Array($0)) }
+        }
+    }
+
+    /// The largest anchored tree size (0 before the first receipt).
+    public func lastAnchoredSize() throws(JournalError) -> UInt64 {
+        try read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM ledger_outbox WHERE state = 'anchored'") ?? 0) }
+    }
+
+    public func recordAttempt(ofBatch treeSize: UInt64, error: String) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "UPDATE ledger_outbox SET attempts = attempts + 1, last_error = ? WHERE tree_size = ?", arguments: [error, Int64(treeSize)])
+        }
+    }
+
+    /// Stores the receipt and frees the batch's copy of its leaves.
+    public func markAnchored(batch treeSize: UInt64, ledger: String, receipt: [UInt8], now: Date = Date()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE ledger_outbox SET state = 'anchored', attempts = attempts + 1, ledger = ?, receipt = ?, entries = NULL,
+                    last_error = NULL, finished_at_ms = ? WHERE tree_size = ?
+                    """,
+                arguments: [ledger, Data(receipt), Journal.milliseconds(now), Int64(treeSize)])
+        }
+    }
+
+    /// A batch the ledger refused for good: kept, with its leaves, as a dead letter. Its leaves
+    /// are still anchored by the next batch's checkpoint, which covers the whole tree.
+    public func markFailed(batch treeSize: UInt64, reason: String, now: Date = Date()) throws(JournalError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE ledger_outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, finished_at_ms = ? WHERE tree_size = ?",
+                arguments: [reason, Journal.milliseconds(now), Int64(treeSize)])
+        }
+    }
+
+    public func outboxStatus() throws(JournalError) -> OutboxStatus {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT
+                  (SELECT MAX(tree_size) FROM ledger_outbox) AS batched,
+                  (SELECT MAX(tree_size) FROM ledger_outbox WHERE state = 'anchored') AS anchored,
+                  (SELECT COUNT(*) FROM ledger_outbox WHERE state = 'pending') AS pending,
+                  (SELECT COUNT(*) FROM ledger_outbox WHERE state = 'failed') AS failed,
+                  (SELECT MIN(cut_at_ms) FROM ledger_outbox WHERE state = 'pending') AS oldest
+                """)
+            return OutboxStatus(
+                batchedSize: UInt64((row?["batched"] as Int64?) ?? 0), anchoredSize: UInt64((row?["anchored"] as Int64?) ?? 0),
+                pendingBatches: row?["pending"] ?? 0, failedBatches: row?["failed"] ?? 0, oldestPendingCutAtMs: row?["oldest"])
+        }
+    }
+
+    /// Every batch, oldest first (for tests and `wardgate ledger status`).
+    public func outboxBatches() throws(JournalError) -> [OutboxBatch] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM ledger_outbox ORDER BY tree_size").map(OutboxBatch.init(row:)) }
+    }
+
+    /// The anchored batch whose checkpoint first covers a leaf, with its receipt.
+    public func anchoringBatch(forLeaf index: UInt64) throws(JournalError) -> OutboxBatch? {
+        try read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM ledger_outbox WHERE state = 'anchored' AND tree_size > ? ORDER BY tree_size LIMIT 1",
+                arguments: [Int64(index)]
+            ).map(OutboxBatch.init(row:))
+        }
+    }
+
+    // MARK: Retention
+
+    public struct PruneOutcome: Sendable, Equatable {
+        public let observations: Int
+        public let inboxRecords: Int
+    }
+
+    /// Deletes anchored Observations received before `cutoff`, and the inbox messages before
+    /// it that precede every remaining Observation and back no dead letter. Unanchored, quarantined and
+    /// dead-lettered data is kept whatever its age. The log's subtree hashes, checkpoints and
+    /// receipts are never pruned, so exported proofs of pruned readings stay checkable.
+    public func pruneAnchored(receivedBefore cutoff: Date) throws(JournalError) -> PruneOutcome {
+        let cutoffMs = Journal.milliseconds(cutoff)
+        return try write { db in
+            let anchored = try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM ledger_outbox WHERE state = 'anchored'") ?? 0
+            try db.execute(
+                sql: "DELETE FROM observation WHERE leaf_index IS NOT NULL AND leaf_index < ? AND issued_at_ms < ?",
+                arguments: [anchored, cutoffMs])
+            let observations = db.changesCount
+            try db.execute(
+                sql: """
+                    DELETE FROM inbox WHERE received_at_ms < ? AND seq <= ?
+                    AND seq < COALESCE((SELECT MIN(inbox_seq) FROM observation), ? + 1)
+                    AND seq NOT IN (SELECT inbox_seq FROM dead_letter)
+                    """,
+                arguments: [cutoffMs, try Journal.cursor(db), try Journal.cursor(db)])
+            return PruneOutcome(observations: observations, inboxRecords: db.changesCount)
+        }
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+}

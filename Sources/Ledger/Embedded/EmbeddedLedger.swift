@@ -1,0 +1,271 @@
+import Crypto
+import DeviceIdentity
+import Foundation
+import GRDB
+import Logging
+import TransparencyLog
+
+/// Why the embedded ledger could not open.
+public enum LedgerError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case key(path: String, reason: String)
+    case keyMismatch(path: String, expected: String, found: String)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "ledger \(path) cannot be opened: \(reason)"
+        case .key(let path, let reason): "ledger key \(path): \(reason)"
+        case .keyMismatch(let path, let expected, let found):
+            "ledger key \(path) has key id \(found), but this ledger's blocks are signed by key id \(expected); refusing to sign with another key"
+        case .storage(let reason): "ledger storage: \(reason)"
+        }
+    }
+}
+
+/// The embedded ledger: hash-chained blocks in their own SQLite file (synchronous=FULL: an
+/// issued receipt survives power loss), each signed with the ledger's own P-256 key.
+///
+/// Before anchoring it checks the checkpoint's signature against the key trusted for its origin
+/// (and pinned on first anchor), and the consistency proof against the last checkpoint it holds
+/// for that origin. A checkpoint that forks the log is a permanent failure and a loud alarm.
+public final class EmbeddedLedger: LedgerClient {
+    public let kind = EmbeddedReceipt.kind
+    public let path: String
+    public let keyPath: String
+    /// The ledger's public key: DER SubjectPublicKeyInfo, PEM (`wardgate ledger key`) and key id.
+    public let publicKeyDER: [UInt8]
+    public let publicKeyPEM: String
+    public let keyID: String
+    private let queue: DatabaseQueue
+    /// The private key's raw scalar; a key object is rebuilt per block (once a batch), which
+    /// keeps this type plainly Sendable.
+    private let privateKeyBytes: [UInt8]
+    private let trustedGateways: [String: any NoteVerifier]
+    private let logger: Logger
+
+    /// The key file beside the ledger file: `ledger.sqlite` → `ledger.key`.
+    public static func defaultKeyPath(forLedgerAt path: String) -> String {
+        (path as NSString).deletingPathExtension + ".key"
+    }
+
+    /// Opens (or creates) the ledger. Without `keyPath` the key lives beside the file; a
+    /// missing key file is generated (mode 0600). `trustedGateways` maps a log origin to the
+    /// key its checkpoints must be signed with.
+    public init(path: String, keyPath: String? = nil, trustedGateways: [String: any NoteVerifier], logger: Logger) throws(LedgerError) {
+        self.path = path
+        let keyPath = keyPath ?? EmbeddedLedger.defaultKeyPath(forLedgerAt: path)
+        self.keyPath = keyPath
+        self.trustedGateways = trustedGateways
+        self.logger = logger
+        let key: P256.Signing.PrivateKey
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: (keyPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+        do {
+            if FileManager.default.fileExists(atPath: keyPath) {
+                key = try PrivateKeyFile.loadP256(keyPath)
+            } else {
+                key = try PrivateKeyFile.createP256(at: keyPath)
+                logger.notice("generated the embedded ledger's signing key", metadata: ["key": "\(keyPath)", "keyId": "\(LedgerKeyID.of(key.publicKey))"])
+            }
+        } catch {
+            throw .key(path: keyPath, reason: "\(error)")
+        }
+        privateKeyBytes = Array(key.rawRepresentation)
+        publicKeyDER = Array(key.publicKey.derRepresentation)
+        publicKeyPEM = key.publicKey.pemRepresentation
+        keyID = LedgerKeyID.of(key.publicKey)
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try EmbeddedLedger.migrator.migrate(queue)
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+        let spki = Array(key.publicKey.derRepresentation)
+        let stored: [UInt8]?
+        do {
+            stored = try queue.write { db -> [UInt8]? in
+                if let existing = try Data.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE name = 'public_key'") { return Array(existing) }
+                try db.execute(sql: "INSERT INTO ledger_meta (name, value) VALUES ('public_key', ?)", arguments: [Data(spki)])
+                return nil
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+        if let stored, stored != spki {
+            let expected = (try? P256.Signing.PublicKey(derRepresentation: stored)).map(LedgerKeyID.of) ?? "unknown"
+            throw .keyMismatch(path: keyPath, expected: expected, found: LedgerKeyID.of(key.publicKey))
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-blocks") { db in
+            try db.execute(sql: """
+                CREATE TABLE ledger_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+                CREATE TABLE block (
+                    height INTEGER PRIMARY KEY,
+                    previous_hash BLOB NOT NULL,
+                    time_ms INTEGER NOT NULL,
+                    entry_count INTEGER NOT NULL,
+                    entries_root BLOB NOT NULL,
+                    hash BLOB NOT NULL,
+                    signature BLOB NOT NULL
+                );
+                CREATE TABLE block_entry (
+                    height INTEGER NOT NULL REFERENCES block(height),
+                    idx INTEGER NOT NULL,
+                    origin TEXT NOT NULL,
+                    tree_size INTEGER NOT NULL,
+                    root_hash BLOB NOT NULL,
+                    checkpoint TEXT NOT NULL,
+                    PRIMARY KEY (height, idx)
+                );
+                CREATE UNIQUE INDEX block_entry_by_checkpoint ON block_entry(origin, tree_size);
+                CREATE TABLE gateway_key (origin TEXT PRIMARY KEY, key_id INTEGER NOT NULL, pinned_at_ms INTEGER NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: LedgerClient
+
+    public func health() async -> LedgerHealth {
+        do {
+            _ = try await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_meta") }
+            return .available
+        } catch {
+            return .unavailable("\(error)")
+        }
+    }
+
+    public func receipt(for key: BatchKey) async throws -> LedgerReceipt? {
+        try await queue.read { db in try EmbeddedLedger.storedReceipt(for: key, in: db, keyID: self.keyID)?.receipt }
+    }
+
+    public func submit(_ batch: LedgerBatch) async -> SubmitOutcome {
+        do {
+            return try await queue.write { db in try self.anchor(batch, in: db) }
+        } catch {
+            // A storage error on our own file: the batch itself may be fine.
+            return .retryable("ledger storage: \(error)")
+        }
+    }
+
+    private func anchor(_ batch: LedgerBatch, in db: Database) throws -> SubmitOutcome {
+        let key = batch.key
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint(parsing: SignedNote(parsing: batch.checkpointNote).text)
+        } catch {
+            return .permanent("the checkpoint note does not parse: \(error)")
+        }
+        guard checkpoint.origin == key.origin, checkpoint.size == key.treeSize else {
+            return .permanent("the batch key \(key) does not match its checkpoint \(checkpoint.origin)@\(checkpoint.size)")
+        }
+        if let row = try Row.fetchOne(db, sql: "SELECT root_hash FROM block_entry WHERE origin = ? AND tree_size = ?", arguments: [key.origin, Int64(key.treeSize)]) {
+            guard MerkleHash(bytes: (row["root_hash"] as Data?) ?? Data()) == checkpoint.rootHash else {
+                return fork(key, "size \(key.treeSize) is already anchored with another root hash")
+            }
+            // Idempotent: the same checkpoint again gets the receipt it already has.
+            guard let receipt = try EmbeddedLedger.storedReceipt(for: key, in: db, keyID: keyID) else {
+                return .retryable("the anchored checkpoint \(key) has no readable block")
+            }
+            return .anchored(receipt.receipt)
+        }
+        guard let verifier = trustedGateways[key.origin] else {
+            return .permanent("origin \(key.origin) is not trusted by this ledger (no gateway key configured for it)")
+        }
+        do {
+            try SignedNote(parsing: batch.checkpointNote).verify(using: verifier)
+        } catch {
+            return .permanent("the checkpoint signature does not verify with the key trusted for \(key.origin): \(error)")
+        }
+        if let pinned = try Int64.fetchOne(db, sql: "SELECT key_id FROM gateway_key WHERE origin = ?", arguments: [key.origin]),
+            UInt32(truncatingIfNeeded: pinned) != verifier.keyID {
+            return .permanent("origin \(key.origin) is pinned to gateway key id \(String(UInt32(truncatingIfNeeded: pinned), radix: 16)); this checkpoint is signed by \(String(verifier.keyID, radix: 16))")
+        }
+
+        let last = try Row.fetchOne(db, sql: "SELECT tree_size, root_hash FROM block_entry WHERE origin = ? ORDER BY tree_size DESC LIMIT 1", arguments: [key.origin])
+        let lastSize = UInt64((last?["tree_size"] as Int64?) ?? 0)
+        let proof = batch.consistencyProof
+        guard key.treeSize > lastSize else {
+            return .permanent("checkpoint \(key) is older than the last anchored checkpoint of size \(lastSize)")
+        }
+        guard proof.fromSize == lastSize, proof.toSize == key.treeSize else {
+            return .permanent("the consistency proof runs \(proof.fromSize)→\(proof.toSize); the ledger needs \(lastSize)→\(key.treeSize)")
+        }
+        if let last, lastSize > 0 {
+            guard let lastRoot = MerkleHash(bytes: (last["root_hash"] as Data?) ?? Data()) else {
+                return .retryable("the last anchored checkpoint of \(key.origin) has an unreadable root")
+            }
+            do {
+                try proof.verify(fromRoot: lastRoot, toRoot: checkpoint.rootHash)
+            } catch {
+                return fork(key, "the checkpoint is not consistent with the anchored checkpoint of size \(lastSize): \(error)")
+            }
+        }
+        var previousIndex: UInt64?
+        for entry in batch.entries {
+            guard entry.leafIndex >= lastSize, entry.leafIndex < key.treeSize, previousIndex.map({ entry.leafIndex > $0 }) ?? true else {
+                return .permanent("entry for leaf \(entry.leafIndex) is outside the batch's range \(lastSize)..<\(key.treeSize) or out of order")
+            }
+            previousIndex = entry.leafIndex
+        }
+
+        let tip = try Row.fetchOne(db, sql: "SELECT height, hash FROM block ORDER BY height DESC LIMIT 1")
+        let block = LedgerBlock(
+            height: UInt64((tip?["height"] as Int64?) ?? 0) + 1,
+            previousHash: tip.map { Array(($0["hash"] as Data?) ?? Data()) } ?? [UInt8](repeating: 0, count: 32),
+            timeMs: UInt64(max(0, Date().timeIntervalSince1970 * 1000)),
+            checkpointNotes: [batch.checkpointNote])
+        let hash = try block.hash
+        let signature = Array(try P256.Signing.PrivateKey(rawRepresentation: privateKeyBytes).signature(for: hash).derRepresentation)
+        try db.execute(
+            sql: "INSERT INTO block (height, previous_hash, time_ms, entry_count, entries_root, hash, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [Int64(block.height), Data(block.previousHash), Int64(block.timeMs), block.checkpointNotes.count, Data(try block.entriesRoot.bytes), Data(hash), Data(signature)])
+        try db.execute(
+            sql: "INSERT INTO block_entry (height, idx, origin, tree_size, root_hash, checkpoint) VALUES (?, 0, ?, ?, ?, ?)",
+            arguments: [Int64(block.height), key.origin, Int64(key.treeSize), Data(checkpoint.rootHash.bytes), batch.checkpointNote])
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO gateway_key (origin, key_id, pinned_at_ms) VALUES (?, ?, ?)",
+            arguments: [key.origin, Int64(verifier.keyID), Int64(block.timeMs)])
+        let receipt = EmbeddedReceipt(
+            key: key, height: block.height, index: 0, entryCount: 1, entryPath: [], previousBlockHash: block.previousHash,
+            timeMs: block.timeMs, blockHash: hash, signature: signature, ledgerKeyID: keyID)
+        return .anchored(receipt.receipt)
+    }
+
+    private func fork(_ key: BatchKey, _ reason: String) -> SubmitOutcome {
+        logger.critical("ALARM: refusing a checkpoint that forks the log", metadata: ["checkpoint": "\(key)", "reason": "\(reason)"])
+        return .permanent("fork: \(reason)")
+    }
+
+    static func storedReceipt(for key: BatchKey, in db: Database, keyID: String) throws -> EmbeddedReceipt? {
+        guard let entry = try Row.fetchOne(db, sql: "SELECT height, idx FROM block_entry WHERE origin = ? AND tree_size = ?", arguments: [key.origin, Int64(key.treeSize)]),
+            let block = try Row.fetchOne(db, sql: "SELECT * FROM block WHERE height = ?", arguments: [entry["height"] as Int64])
+        else { return nil }
+        let notes = try String.fetchAll(db, sql: "SELECT checkpoint FROM block_entry WHERE height = ? ORDER BY idx", arguments: [entry["height"] as Int64])
+        let index: Int64 = entry["idx"]
+        return EmbeddedReceipt(
+            key: key, height: UInt64(block["height"] as Int64), index: UInt64(index), entryCount: UInt64(notes.count),
+            entryPath: try EntryTree(notes: notes).path(index: UInt64(index)),
+            previousBlockHash: Array(block["previous_hash"] as Data), timeMs: UInt64(block["time_ms"] as Int64),
+            blockHash: Array(block["hash"] as Data), signature: Array(block["signature"] as Data), ledgerKeyID: keyID)
+    }
+
+    // MARK: Inspection
+
+    public func close() throws { try queue.close() }
+
+    var databaseQueue: DatabaseQueue { queue }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import JSONDocument
+import Journal
+import Logging
+import Synchronization
+import TransparencyLog
+
+/// What the forwarder did, for metrics.
+public enum ForwarderEvent: Sendable {
+    case anchored(treeSize: UInt64, leaves: UInt64, cutAtMs: Int64)
+    case retryableFailure(treeSize: UInt64, reason: String, attempt: Int)
+    case permanentFailure(treeSize: UInt64, reason: String)
+    case availability(Bool)
+}
+
+/// Sends the outbox to the ledger, oldest batch first, one at a time (a window of one keeps
+/// every consistency proof starting at a checkpoint the ledger already holds).
+///
+/// - A receipt marks the batch anchored and frees its copy of the leaves.
+/// - A retryable failure leaves the batch first in line; the wait grows with full jitter up
+///   to the cap, but a health probe ends it as soon as the ledger answers again.
+/// - A permanent failure moves the batch to the failed state (a dead letter, with an alarm) and
+///   the next batch goes: its checkpoint covers the whole tree, so its consistency proof runs
+///   from the last anchored checkpoint and the refused batch's leaves are still anchored.
+///
+/// A crash between the ledger's receipt and `markAnchored` resends the batch on restart, and
+/// the ledger's idempotency on (origin, tree size) returns the same receipt.
+public final class LedgerForwarder: Sendable {
+    private let journal: Journal
+    private let tree: LogTree<SQLiteSubtreeHashStore>
+    private let client: any LedgerClient
+    private let retry: RetryPolicy
+    private let logger: Logger
+    private let events: @Sendable (ForwarderEvent) -> Void
+    private let idlePoll: Duration
+    private let consecutiveFailures = Mutex<Int>(0)
+
+    public init(journal: Journal, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: RetryPolicy = RetryPolicy(),
+                idlePoll: Duration = .milliseconds(20), logger: Logger, events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) {
+        self.journal = journal
+        self.tree = tree
+        self.client = client
+        self.retry = retry
+        self.idlePoll = idlePoll
+        self.logger = logger
+        self.events = events
+    }
+
+    public enum Step: Sendable, Equatable {
+        case idle
+        case anchored(UInt64)
+        case retryLater(UInt64)
+        case failed(UInt64)
+    }
+
+    /// Forwards until cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            switch await forwardNext() {
+            case .idle:
+                try? await Task.sleep(for: idlePoll)
+            case .anchored, .failed:
+                continue
+            case .retryLater:
+                await backOff()
+            }
+        }
+    }
+
+    /// Offers the oldest pending batch to the ledger once.
+    public func forwardNext() async -> Step {
+        let batch: OutboxBatch
+        let ledgerBatch: LedgerBatch
+        do {
+            guard let next = try journal.nextPendingBatch() else { return .idle }
+            batch = next
+            ledgerBatch = try prepare(batch)
+        } catch {
+            logger.error("ALARM: cannot read the ledger outbox", metadata: ["reason": "\(error)"])
+            return .retryLater(0)
+        }
+        switch await client.submit(ledgerBatch) {
+        case .anchored(let receipt):
+            do {
+                try journal.markAnchored(batch: batch.treeSize, ledger: client.kind, receipt: receipt.document.serializedBytes)
+            } catch {
+                // Resent after the next wait: the ledger answers with this same receipt.
+                logger.error("receipt not stored; the batch will be resent", metadata: ["batch": "\(batch.treeSize)", "reason": "\(error)"])
+                return .retryLater(batch.treeSize)
+            }
+            let failures = consecutiveFailures.withLock { count in defer { count = 0 }; return count }
+            if failures > 0 {
+                logger.notice("ledger reachable again", metadata: ["failedAttempts": "\(failures)"])
+                events(.availability(true))
+            }
+            events(.anchored(treeSize: batch.treeSize, leaves: batch.treeSize - batch.firstLeaf, cutAtMs: batch.cutAtMs))
+            return .anchored(batch.treeSize)
+        case .retryable(let reason):
+            let attempt = consecutiveFailures.withLock { count in count += 1; return count }
+            try? journal.recordAttempt(ofBatch: batch.treeSize, error: reason)
+            if attempt == 1 {
+                logger.warning("ledger unavailable; readings keep being journaled, signed and logged, and wait in the outbox", metadata: ["batch": "\(batch.treeSize)", "reason": "\(reason)"])
+                events(.availability(false))
+            } else if attempt.isMultiple(of: 20) {
+                logger.warning("ledger still unavailable", metadata: ["attempts": "\(attempt)", "reason": "\(reason)"])
+            }
+            events(.retryableFailure(treeSize: batch.treeSize, reason: reason, attempt: attempt))
+            return .retryLater(batch.treeSize)
+        case .permanent(let reason):
+            consecutiveFailures.withLock { $0 = 0 }
+            do {
+                try journal.markFailed(batch: batch.treeSize, reason: reason)
+            } catch {
+                logger.error("cannot record a refused batch", metadata: ["batch": "\(batch.treeSize)", "reason": "\(error)"])
+                return .retryLater(batch.treeSize)
+            }
+            logger.critical("ALARM: the ledger refused a batch for good; it is kept as a dead letter and the next batch goes on", metadata: [
+                "batch": "\(batch.treeSize)", "reason": "\(reason)",
+            ])
+            events(.permanentFailure(treeSize: batch.treeSize, reason: reason))
+            return .failed(batch.treeSize)
+        }
+    }
+
+    private func prepare(_ batch: OutboxBatch) throws -> LedgerBatch {
+        let anchored = try journal.lastAnchoredSize()
+        let proof = anchored == 0
+            ? ConsistencyProof(fromSize: 0, toSize: batch.treeSize, hashes: [])
+            : try tree.consistencyProof(fromSize: anchored, toSize: batch.treeSize)
+        let entries = try journal.entries(ofBatch: batch.treeSize) ?? []
+        return LedgerBatch(
+            key: BatchKey(origin: batch.origin, treeSize: batch.treeSize), checkpointNote: batch.checkpointNote, consistencyProof: proof,
+            entries: entries.map { LedgerEntry(leafIndex: $0.leafIndex, leafData: $0.leafData) })
+    }
+
+    /// Waits out the backoff, probing the ledger's health meanwhile; returns early once it answers.
+    private func backOff() async {
+        let attempt = consecutiveFailures.withLock { $0 }
+        let deadline = ContinuousClock.now + retry.delay(attempt: max(1, attempt))
+        while !Task.isCancelled, ContinuousClock.now < deadline {
+            let remaining = deadline - ContinuousClock.now
+            try? await Task.sleep(for: min(remaining, retry.healthProbeInterval))
+            guard ContinuousClock.now < deadline else { return }
+            if await client.health().isAvailable { return }
+        }
+    }
+}
