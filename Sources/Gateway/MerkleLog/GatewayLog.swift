@@ -20,6 +20,8 @@ final class GatewayLog: Sendable {
     private let journal: Journal
     private let logger: Logger
     private let state: Mutex<BatcherState>
+    /// One cut at a time (the batcher loop, shutdown and tests may all ask).
+    private let cutting = Mutex<Void>(())
 
     struct BatcherState {
         var batchedSize: UInt64
@@ -79,6 +81,10 @@ final class GatewayLog: Sendable {
     /// Returns the tree sizes cut.
     @discardableResult
     func cutDueBatches(now: ContinuousClock.Instant = .now, force: Bool = false) throws -> [UInt64] {
+        try cutting.withLock { _ in try cutDueBatchesLocked(now: now, force: force) }
+    }
+
+    private func cutDueBatchesLocked(now: ContinuousClock.Instant, force: Bool) throws -> [UInt64] {
         guard let signer else { return [] }
         let size = try tree.size
         var cut: [UInt64] = []
