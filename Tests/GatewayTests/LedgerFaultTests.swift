@@ -1,3 +1,5 @@
+import Crypto
+import DeviceIdentity
 import Foundation
 import GRDB
 @testable import Gateway
@@ -244,5 +246,37 @@ struct LedgerFaultTests {
         account.expectAnchoredExactlyOnceInOrder()
         let intact = try ProofTests.run(["ledger", "verify", "--config", configPath])
         #expect(intact.status == 0, "\(intact.output)")
+    }
+
+    @Test("retention: anchored readings past it are pruned, and a bundle exported before still verifies offline, receipt included")
+    func retentionKeepsExportedProofsCheckable() async throws {
+        let ward = try LedgerWard("ledger-retention", devices: 3)
+        defer { ward.remove() }
+        let broker = try PrivateBroker.start(directory: ward.directory + "/broker")
+        defer { broker.stop() }
+        var config = ward.config(brokerPort: broker.port)
+        config.retention = .seconds(3600)  // the loop's first pass prunes nothing; the test prunes by hand
+        let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
+        gateway.start()
+        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        let recorder = PublishRecorder()
+        try await recorder.publish(port: broker.port, devices: 3, rounds: 20, seed: ward.seed)
+        #expect(await TestSupport.eventually(timeout: .seconds(30)) { (try? gateway.outboxStatus().anchoredSize) == 300 })
+        let bundle = try ProofBundle.build(.leafIndex(17), journal: gateway.journal, keystore: ward.keystore)
+        let ledgerKey = try P256.Signing.PublicKey(pemRepresentation: try #require(gateway.ledger as? EmbeddedLedger).publicKeyPEM)
+
+        // Two hours later, with a one-hour retention, every anchored reading goes.
+        let pruned = try #require(try gateway.pruneExpired(now: Date().addingTimeInterval(7200)))
+        #expect(pruned.observations == 300)
+        #expect(try gateway.journal.observation(leafIndex: 17) == nil)
+        // The tree, its checkpoints and receipts stay: proofs can still be made and checked.
+        let proof = try gateway.log.tree.inclusionProof(leafIndex: 17, treeSize: 300)
+        #expect(!proof.hashes.isEmpty)
+        #expect(try gateway.journal.anchoringBatch(forLeaf: 17)?.receipt != nil)
+        await gateway.stop()
+        let checks = await ProofVerification.verify(
+            bundle: bundle, ca: try CertificateCoding.loadCertificate(ward.ca.certificatePath),
+            gatewayCertificate: try CertificateCoding.loadCertificate(ward.keystore.certificatePath(kind: .gateway, id: "test-ward")), ledgerKey: ledgerKey)
+        #expect(checks.allSatisfy { $0.passed }, "\(checks)")
     }
 }

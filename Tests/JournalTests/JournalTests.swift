@@ -29,7 +29,7 @@ struct JournalTests {
         _ = try Journal(directory: dir)
         let reopened = try Journal(directory: dir)
         let applied = try reopened.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v4-log-leaves"])
+        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v4-log-leaves", "v5-ledger-outbox"])
     }
 
     @Test("the inbox keeps topic, bytes, QoS, receive time and a monotonic sequence, across a reopen")
