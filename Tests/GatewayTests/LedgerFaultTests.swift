@@ -9,6 +9,7 @@ import MQTTIngest
 import Simulation
 import Synchronization
 import Testing
+import TransparencyLog
 
 #if canImport(Glibc)
 import Glibc
@@ -40,10 +41,18 @@ struct LedgerFaultTests {
         let expectedLeaves = UInt64(recorder.published.count * 5)
         let backlogBuilt = await TestSupport.eventually(timeout: .seconds(60)) {
             gateway.logTreeSize == expectedLeaves && ((try? gateway.outboxStatus().pendingBatches) ?? 0) >= 2
+                && gateway.metrics.snapshot()["wardgate_ledger_available"] == 0
         }
         #expect(backlogBuilt, "every reading is signed and logged while the ledger is down")
         let during = try gateway.outboxStatus()
         #expect(during.anchoredSize == 600)
+        // What waits in the outbox is exactly the log's leaves: each entry hashes to its leaf.
+        let waiting = try #require(try gateway.journal.nextPendingBatch())
+        let entries = try #require(try gateway.journal.entries(ofBatch: waiting.treeSize))
+        #expect(entries.map(\.leafIndex) == Array(waiting.firstLeaf..<waiting.treeSize))
+        for entry in entries {
+            #expect(RFC9162.leafHash(entry.leafData) == (try gateway.log.tree.leafHash(at: entry.leafIndex)))
+        }
         #expect(ledger.refused >= 1)
         let snapshot = gateway.metrics.snapshot()
         #expect(snapshot["wardgate_ledger_available"] == 0)
@@ -174,6 +183,8 @@ struct LedgerFaultTests {
         let intact = try ProofTests.run(["ledger", "verify", "--config", configPath])
         #expect(intact.status == 0, "\(intact.output)")
         #expect(intact.output.contains("intact: \(blocks) blocks"))
+        let status = try ProofTests.run(["ledger", "status", "--config", configPath])
+        #expect(status.status == 0 && status.output.contains("anchored up to leaf 3000"), "\(status.output)")
 
         // Change one byte of block 2's signature, as a disk editor would.
         let queue = try DatabaseQueue(path: ward.ledgerPath)

@@ -5,13 +5,13 @@ public enum FHIRTime {
     /// `2007-12-06T12:10:00+01:00`, with milliseconds only when the time has them.
     public static func dateTime(_ date: Date, utcOffsetSeconds: Int) -> String {
         let (text, millis) = civil(date, offsetSeconds: utcOffsetSeconds)
-        return text + (millis > 0 ? String(format: ".%03d", millis) : "") + offsetText(utcOffsetSeconds)
+        return text + (millis > 0 ? "." + pad(millis, 3) : "") + offsetText(utcOffsetSeconds)
     }
 
     /// A FHIR instant in UTC with milliseconds: the gateway's receive time.
     public static func instant(_ date: Date) -> String {
         let (text, millis) = civil(date, offsetSeconds: 0)
-        return text + String(format: ".%03dZ", millis)
+        return text + "." + pad(millis, 3) + "Z"
     }
 
     /// Calendar fields at whole milliseconds. Rounding to integer milliseconds first keeps
@@ -20,10 +20,22 @@ public enum FHIRTime {
         let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let seconds = totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000
         let millis = Int(totalMillis - seconds * 1000)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: offsetSeconds) ?? TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
-        let text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+        // Proleptic Gregorian civil date from days since 1970-01-01 (H. Hinnant's algorithm):
+        // exact, and far cheaper per reading than Calendar and String(format:).
+        let local = seconds + Int64(offsetSeconds)
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let secondOfDay = Int(local - days * 86_400)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthPrime = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
+        let month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        let text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
+            + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay % 3600 / 60, 2) + ":" + pad(secondOfDay % 60, 2)
         return (text, millis)
     }
 
@@ -31,7 +43,13 @@ public enum FHIRTime {
         if seconds == 0 { return "Z" }
         let sign = seconds < 0 ? "-" : "+"
         let magnitude = abs(seconds)
-        return String(format: "%@%02d:%02d", sign, magnitude / 3600, (magnitude % 3600) / 60)
+        return sign + pad(magnitude / 3600, 2) + ":" + pad((magnitude % 3600) / 60, 2)
+    }
+
+    /// Zero-padded decimal of a non-negative number.
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
     /// Parses RFC 3339 (`2026-11-21T10:00:00Z`, `...+01:00`, fractional seconds optional).
