@@ -3,6 +3,10 @@ import Foundation
 import Gateway
 import Journal
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -59,10 +63,22 @@ struct BenchCommand: AsyncParsableCommand {
             rate: rate, devices: devices, duration: duration, payload: kind,
             durability: Durability(rawValue: durability) ?? .process, findMax: findMax, profilesDirectory: directory)
         let runner = BenchRunner(options: options)
+        // Progress goes to stderr so `--format json` stays parseable.
+        let bench = Task { try await runner.run { FileHandle.standardError.write(Data(("bench: " + $0 + "\n").utf8)) } }
+        // Ctrl-C or SIGTERM cancels the run, so its private broker and files are cleaned up.
+        let interrupt = Task {
+            for await _ in Signals.stream([SIGINT, SIGTERM]) {
+                FileHandle.standardError.write(Data("bench: interrupted; stopping the private broker\n".utf8))
+                bench.cancel()
+                break
+            }
+        }
+        defer { interrupt.cancel() }
         do {
-            // Progress goes to stderr so `--format json` stays parseable.
-            let result = try await runner.run { FileHandle.standardError.write(Data(("bench: " + $0 + "\n").utf8)) }
+            let result = try await bench.value
             print(format == "json" ? result.json : result.text)
+        } catch is CancellationError {
+            throw ExitCode(130)
         } catch let error as BenchError {
             CommandSupport.printError("bench: \(error)")
             if case .unsupported = error { throw ExitCode(2) }

@@ -1,0 +1,30 @@
+import Foundation
+import JSONDocument
+import Testing
+
+@Suite("wardgate bench: a short run reports every field the issue names, and loses nothing", .serialized)
+struct BenchSmokeTests {
+    @Test("bench --format json: the fields exist with the right types; lost and duplicated are 0; readings were anchored")
+    func shortRun() throws {
+        let run = try ProofTests.run([
+            "bench", "--rate", "100", "--devices", "3", "--duration", "3", "--format", "json", "--profiles", TestSupport.shippedProfiles,
+        ])
+        #expect(run.status == 0, "\(run.output.suffix(2000))")
+        let json = try #require(run.output.firstIndex(of: "{").map { String(run.output[$0...]) })
+        let result = try JSONParser.parse(Array(json.utf8))
+        func number(_ value: JSONValue?) -> Double? { value?.numberLexeme.flatMap(Double.init) }
+        for field in ["readingsPerSecond", "baselineSubscriberPerSecond", "ratioToSubscriber", "cpuSecondsPer1000",
+                      "rssBytesPeak", "rssBytesSteady", "journalBytesPerReading", "lost", "duplicated"] {
+            #expect(number(result[field]) != nil, "\(field) is missing or not a number")
+        }
+        for stage in ["durable", "signed", "anchored"] {
+            for percentile in ["p50", "p99", "p999"] {
+                #expect(number(result["latencyMs"]?[stage]?[percentile]) != nil, "latencyMs.\(stage).\(percentile) is missing")
+            }
+        }
+        #expect(number(result["lost"]) == 0)
+        #expect(number(result["duplicated"]) == 0)
+        #expect((number(result["published"]) ?? 0) > 0)
+        #expect((number(result["readingsPerSecond"]) ?? 0) > 0)
+    }
+}
