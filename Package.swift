@@ -33,6 +33,7 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]
         ),
         .target(name: "Nomenclature", swiftSettings: strict),
+        .target(name: "CivilTime", swiftSettings: strict),
         .target(name: "JSONDocument", swiftSettings: strict),
         .target(
             name: "StrictYAML",
@@ -42,7 +43,7 @@ let package = Package(
         .target(
             name: "Observations",
             dependencies: [
-                "Nomenclature", "JSONDocument",
+                "Nomenclature", "JSONDocument", "CivilTime",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -54,13 +55,13 @@ let package = Package(
         ),
         .target(
             name: "IEEE11073",
-            dependencies: ["Nomenclature", "Observations"],
+            dependencies: ["Nomenclature", "Observations", "CivilTime"],
             swiftSettings: strict
         ),
         .target(
             name: "DeviceIdentity",
             dependencies: [
-                "JSONDocument",
+                "JSONDocument", "CivilTime",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

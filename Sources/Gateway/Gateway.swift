@@ -9,6 +9,7 @@ import MQTTIngest
 import Observations
 import StrictYAML
 import Synchronization
+import TransparencyLog
 
 /// The daemon: MQTT ingest → durable journal → Observations.
 public final class Gateway: Sendable {
@@ -72,13 +73,7 @@ public final class Gateway: Sendable {
         if let override {
             ledger = override
         } else if let verifier = log.checkpointVerifier {
-            var ledgerLogger = logger
-            ledgerLogger[metadataKey: "component"] = "ledger"
-            do {
-                ledger = try EmbeddedLedger(path: config.ledger.path, keyPath: config.ledger.key, trustedGateways: [log.origin: verifier], logger: ledgerLogger)
-            } catch {
-                throw .ledger(error.description)
-            }
+            ledger = try Gateway.embeddedLedger(config: config, origin: log.origin, verifier: verifier, logger: logger)
         } else {
             ledger = nil
         }
@@ -224,6 +219,31 @@ public final class Gateway: Sendable {
 
     /// Latest value text per device and metric (for the demo's live view).
     public var latestValues: [String: [String: String]] { runtime.latestValues }
+}
+
+extension Gateway {
+    /// The configured embedded ledger, trusting this gateway's checkpoint key for the log's
+    /// origin (for the demo and tools that open it beside a gateway).
+    public static func embeddedLedger(config: GatewayConfig, logger: Logger) throws(GatewayError) -> EmbeddedLedger {
+        guard let log = config.log else { throw .ledger("a ledger needs the log section: without a gateway key nothing is signed to anchor") }
+        let verifier: any NoteVerifier
+        do {
+            verifier = try ECDSAP256NoteSigner(keyName: log.origin, privateKey: PrivateKeyFile.loadP256(log.gatewayKey)).verifier
+        } catch {
+            throw .log("\(error)")
+        }
+        return try embeddedLedger(config: config, origin: log.origin, verifier: verifier, logger: logger)
+    }
+
+    static func embeddedLedger(config: GatewayConfig, origin: String, verifier: any NoteVerifier, logger: Logger) throws(GatewayError) -> EmbeddedLedger {
+        var ledgerLogger = logger
+        ledgerLogger[metadataKey: "component"] = "ledger"
+        do {
+            return try EmbeddedLedger(path: config.ledger.path, keyPath: config.ledger.key, trustedGateways: [origin: verifier], logger: ledgerLogger)
+        } catch {
+            throw .ledger(error.description)
+        }
+    }
 }
 
 public enum GatewayError: Error, Sendable, CustomStringConvertible {

@@ -38,14 +38,11 @@ public final class Journal: Sendable {
         self.durability = durability
         self.maxBytes = maxBytes
         let pool = self.pool
+        let pageSize = (try? pool.read { db in try Int64.fetchOne(db, sql: "PRAGMA page_size") }) ?? 4096
         self.quota = QuotaGauge(paths: [path, path + "-wal"]) {
             // Pages SQLite freed (anchored batches drop their copy of the leaves) are reused
             // before the file grows, so they count as space that has returned.
-            (try? pool.read { db in
-                let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
-                let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-                return free * pageSize
-            }) ?? 0
+            (try? pool.read { db in try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0 }).map { $0 * pageSize } ?? 0
         }
     }
 

@@ -62,7 +62,7 @@ struct LedgerWard {
 
     /// An embedded ledger on the configured file that trusts this ward's gateway key.
     func embeddedLedger() throws -> EmbeddedLedger {
-        try EmbeddedLedger(path: ledgerPath, trustedGateways: [LedgerWard.origin: try DemoRunner.gatewayVerifier(config(brokerPort: 1))], logger: TestSupport.quietLogger)
+        try Gateway.embeddedLedger(config: config(brokerPort: 1), logger: TestSupport.quietLogger)
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }

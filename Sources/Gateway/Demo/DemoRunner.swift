@@ -6,7 +6,6 @@ import Ledger
 import Logging
 import MQTTIngest
 import Simulation
-import TransparencyLog
 
 /// `wardgate demo`: a private broker, a simulated ward, and the gateway, all in one process,
 /// with a live summary. Everything it starts it stops, and its state is temporary.
@@ -49,8 +48,7 @@ public struct DemoRunner: Sendable {
                        gatewayKey: Keystore(directory: keystore).keyPath(kind: .gateway, id: "demo-ward")))
         // The embedded ledger, wrapped so the demo can cut it off for a while and show the
         // outbox holding batches and draining them in order when it returns.
-        let embedded = try EmbeddedLedger(
-            path: config.ledger.path, trustedGateways: [config.log?.origin ?? "": try DemoRunner.gatewayVerifier(config)], logger: logger)
+        let embedded = try Gateway.embeddedLedger(config: config, logger: logger)
         let ledger = OutageSimulatingLedger(wrapping: embedded)
         let gateway = try Gateway(config: config, logger: logger, ledger: ledger)
         gateway.start()
@@ -159,11 +157,6 @@ extension DemoRunner {
             _ = try Enrollment.enroll(kind: .device, id: id, ca: ca, keystore: store, validityDays: 2)
         }
         _ = try Enrollment.enroll(kind: .gateway, id: "demo-ward", ca: ca, keystore: store, validityDays: 2)
-    }
-
-    static func gatewayVerifier(_ config: GatewayConfig) throws -> any NoteVerifier {
-        guard let log = config.log else { throw GatewayError.log("the demo needs a log section") }
-        return try ECDSAP256NoteSigner(keyName: log.origin, privateKey: PrivateKeyFile.loadP256(log.gatewayKey)).verifier
     }
 }
 

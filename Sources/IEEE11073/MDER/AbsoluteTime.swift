@@ -1,4 +1,5 @@
 import Foundation
+import CivilTime
 import Observations
 
 /// 11073-20601 AbsoluteTime: eight BCD bytes (century, year, month, day, hour, minute, second,
@@ -65,15 +66,7 @@ public struct AbsoluteTime: Sendable, Hashable, CustomStringConvertible {
 
     /// Seconds since 1970-01-01T00:00:00 if this wall-clock time were UTC (proleptic Gregorian).
     var wallClockSecondsSinceEpoch: Int {
-        // Days from civil, after Howard Hinnant's algorithm.
-        let y = month <= 2 ? fullYear - 1 : fullYear
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let shiftedMonth = month > 2 ? month - 3 : month + 9
-        let dayOfYear = (153 * shiftedMonth + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146097 + dayOfEra - 719468
-        return days * 86400 + hour * 3600 + minute * 60 + second
+        CivilTime(year: fullYear, month: month, day: day, hour: hour, minute: minute, second: second).secondsSinceEpoch
     }
 
     /// The instant, reading the wall-clock time in the gateway's assumed offset.
@@ -92,22 +85,9 @@ public struct AbsoluteTime: Sendable, Hashable, CustomStringConvertible {
         var seconds = totalHundredths / 100
         var hundredths = totalHundredths % 100
         if hundredths < 0 { hundredths += 100; seconds -= 1 }
-        var days = seconds / 86400
-        var secondOfDay = seconds % 86400
-        if secondOfDay < 0 { secondOfDay += 86400; days -= 1 }
-        // Civil from days, after Howard Hinnant's algorithm.
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let dayOfEra = z - era * 146097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let c = CivilTime(secondsSinceEpoch: seconds)
         try self.init(
-            year: year, month: month, day: day, hour: secondOfDay / 3600,
-            minute: secondOfDay % 3600 / 60, second: secondOfDay % 60, hundredths: hundredths)
+            year: c.year, month: c.month, day: c.day, hour: c.hour, minute: c.minute, second: c.second, hundredths: hundredths)
     }
 
     static func daysInMonth(year: Int, month: Int) -> Int {

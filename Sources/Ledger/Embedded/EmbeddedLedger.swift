@@ -239,9 +239,10 @@ public final class EmbeddedLedger: LedgerClient {
         try db.execute(
             sql: "INSERT OR IGNORE INTO gateway_key (origin, key_id, pinned_at_ms) VALUES (?, ?, ?)",
             arguments: [key.origin, Int64(verifier.keyID), Int64(block.timeMs)])
-        let receipt = EmbeddedReceipt(
-            key: key, height: block.height, index: 0, entryCount: 1, entryPath: [], previousBlockHash: block.previousHash,
-            timeMs: block.timeMs, blockHash: hash, signature: signature, ledgerKeyID: keyID)
+        // The receipt as any later lookup rebuilds it, so a resend gets exactly this one.
+        guard let receipt = try EmbeddedLedger.storedReceipt(for: key, in: db, keyID: keyID) else {
+            return .retryable("block \(block.height) was written but cannot be read back")
+        }
         return .anchored(receipt.receipt)
     }
 

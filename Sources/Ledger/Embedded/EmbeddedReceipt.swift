@@ -30,9 +30,9 @@ public struct EmbeddedReceipt: Sendable, Hashable {
             "index": .integer(index),
             "entryCount": .integer(entryCount),
             "entryPath": .array(entryPath.map { .string($0.hex) }),
-            "previousBlockHash": .string(Self.hex(previousBlockHash)),
+            "previousBlockHash": .string(Hex.encode(previousBlockHash)),
             "time": .integer(timeMs),
-            "blockHash": .string(Self.hex(blockHash)),
+            "blockHash": .string(Hex.encode(blockHash)),
             "signature": .string(Data(signature).base64EncodedString()),
             "ledgerKeyId": .string(ledgerKeyID),
         ])
@@ -65,9 +65,9 @@ public struct EmbeddedReceipt: Sendable, Hashable {
             guard let text = document[name]?.numberLexeme, let value = UInt64(text) else { throw Invalid("\(name) is missing or not an unsigned integer") }
             return value
         }
-        func bytes(_ name: String, count: Int) throws(Invalid) -> [UInt8] {
-            guard let text = document[name]?.stringValue, let hash = try? MerkleHash(hex: text), count == MerkleHash.byteCount else {
-                throw Invalid("\(name) is missing or not \(count) bytes of hex")
+        func hash(_ name: String) throws(Invalid) -> [UInt8] {
+            guard let text = document[name]?.stringValue, let hash = try? MerkleHash(hex: text) else {
+                throw Invalid("\(name) is missing or not 32 bytes of hex")
             }
             return hash.bytes
         }
@@ -83,9 +83,9 @@ public struct EmbeddedReceipt: Sendable, Hashable {
             hashes.append(hash)
         }
         entryPath = hashes
-        previousBlockHash = try bytes("previousBlockHash", count: 32)
+        previousBlockHash = try hash("previousBlockHash")
         timeMs = try number("time")
-        blockHash = try bytes("blockHash", count: 32)
+        blockHash = try hash("blockHash")
         guard let text = document["signature"]?.stringValue, let signature = Data(base64Encoded: text) else { throw Invalid("signature is missing or not base64") }
         self.signature = Array(signature)
         ledgerKeyID = document["ledgerKeyId"]?.stringValue ?? ""
@@ -119,8 +119,6 @@ public struct EmbeddedReceipt: Sendable, Hashable {
         else {
             throw Invalid("block \(height): the ledger signature does not verify with ledger key \(LedgerKeyID.of(ledgerKey))")
         }
-        return "checkpoint \(key) is entry \(index) of block \(height) (\(Self.hex(blockHash).prefix(16))…), signed by ledger key \(LedgerKeyID.of(ledgerKey))"
+        return "checkpoint \(key) is entry \(index) of block \(height) (\(Hex.encode(blockHash).prefix(16))…), signed by ledger key \(LedgerKeyID.of(ledgerKey))"
     }
-
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }

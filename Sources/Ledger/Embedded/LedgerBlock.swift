@@ -69,6 +69,6 @@ struct EntryTree {
 /// An embedded-ledger key: the key id in receipts is the hex of SHA-256(SubjectPublicKeyInfo)[0..<8].
 public enum LedgerKeyID {
     public static func of(_ key: P256.Signing.PublicKey) -> String {
-        SHA256.hash(data: key.derRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: key.derRepresentation).prefix(8))
     }
 }

@@ -1,3 +1,4 @@
+import CivilTime
 import Foundation
 
 /// FHIR dateTime and instant text, with the offset the time was reported in.
@@ -20,22 +21,9 @@ public enum FHIRTime {
         let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let seconds = totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000
         let millis = Int(totalMillis - seconds * 1000)
-        // Proleptic Gregorian civil date from days since 1970-01-01 (H. Hinnant's algorithm):
-        // exact, and far cheaper per reading than Calendar and String(format:).
-        let local = seconds + Int64(offsetSeconds)
-        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
-        let secondOfDay = Int(local - days * 86_400)
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
-        let month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
-        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
-        let text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
-            + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay % 3600 / 60, 2) + ":" + pad(secondOfDay % 60, 2)
+        let c = CivilTime(secondsSinceEpoch: Int(seconds) + offsetSeconds)
+        let text = pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T"
+            + pad(c.hour, 2) + ":" + pad(c.minute, 2) + ":" + pad(c.second, 2)
         return (text, millis)
     }
 

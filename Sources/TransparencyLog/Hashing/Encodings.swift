@@ -17,10 +17,10 @@ public enum HexDecodingError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 /// Lowercase hex encoding and strict hex decoding (no prefix, no spaces).
-enum Hex {
+public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var utf8 = [UInt8]()
         utf8.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
@@ -30,7 +30,7 @@ enum Hex {
         return String(decoding: utf8, as: UTF8.self)
     }
 
-    static func decode(_ text: some StringProtocol) throws(HexDecodingError) -> [UInt8] {
+    public static func decode(_ text: some StringProtocol) throws(HexDecodingError) -> [UInt8] {
         try decode(utf8: Array(text.utf8))
     }
 
