@@ -68,10 +68,9 @@ final class ObservationProcessor: Sendable {
             metrics.backlog.record(0)
             return 0
         }
-        let profiles = runtime.profiles
         var batch = Batch()
-        for record in records {
-            process(record, profiles: profiles, into: &batch)
+        for outcome in outcomes(of: records, profiles: runtime.profiles) {
+            batch.add(outcome)
         }
         let log = self.log
         let logged = Mutex(0)
@@ -93,23 +92,79 @@ final class ObservationProcessor: Sendable {
         return records.count
     }
 
+    /// What each record becomes, in record order.
+    ///
+    /// Decoding, normalizing and signing a JSON or SenML payload depends on nothing but the
+    /// payload, so those records are spread over the cores. An 11073 APDU drives its device's
+    /// manager session, whose state depends on the order of APDUs, so those run in order here.
+    private func outcomes(of records: [InboxRecord], profiles: ProfileSet) -> [RecordOutcome] {
+        var ordered = [RecordOutcome?](repeating: nil, count: records.count)
+        var independent: [Int] = []
+        for (i, record) in records.enumerated() {
+            if let (profile, deviceId) = profiles.route(topic: record.topic), profile.format == .ieee11073 {
+                ordered[i] = processAPDU(record, profile: profile, deviceId: deviceId)
+            } else {
+                independent.append(i)
+            }
+        }
+        let workers = min(ObservationProcessor.workers, max(1, independent.count / ObservationProcessor.minimumRecordsPerWorker))
+        if workers <= 1 {
+            for i in independent { ordered[i] = process(records[i], profiles: profiles) }
+        } else {
+            let independent = independent
+            let results = Mutex<[(Int, RecordOutcome)]>([])
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var mine: [(Int, RecordOutcome)] = []
+                for k in stride(from: worker, to: independent.count, by: workers) {
+                    let i = independent[k]
+                    mine.append((i, process(records[i], profiles: profiles)))
+                }
+                results.withLock { $0 += mine }
+            }
+            for (i, outcome) in results.withLock({ $0 }) { ordered[i] = outcome }
+        }
+        return ordered.map { $0 ?? RecordOutcome() }
+    }
+
+    /// One per core: the commit that follows is serial, so more would only contend.
+    static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Below this a record is cheaper to process than to hand to another thread.
+    static let minimumRecordsPerWorker = 4
+
+    /// What one inbox record turned into.
+    struct RecordOutcome: Sendable {
+        var processed: [Processed] = []
+        var letters: [JournalDeadLetter] = []
+        var replies: [Reply] = []
+    }
+
+    struct Reply: Sendable {
+        let topic: String
+        let payload: [UInt8]
+    }
+
     struct Batch {
         var entries: [ObservationEntry] = []
         /// The signed payload (JCS bytes) per Observation id, so the log leaf does not recompute it.
         var canonicalObservations: [String: [UInt8]] = [:]
         var letters: [JournalDeadLetter] = []
-        var replies: [(topic: String, payload: [UInt8])] = []
+        var replies: [Reply] = []
         var latest: [String: [String: String]] = [:]
+
+        mutating func add(_ outcome: RecordOutcome) {
+            letters += outcome.letters
+            replies += outcome.replies
+            for p in outcome.processed {
+                entries.append(p.entry)
+                if let canonical = p.canonical { canonicalObservations[p.entry.id] = canonical }
+                latest[p.entry.deviceId, default: [:]][p.label] = p.value
+            }
+        }
     }
 
-    private func process(_ record: InboxRecord, profiles: ProfileSet, into batch: inout Batch) {
+    private func process(_ record: InboxRecord, profiles: ProfileSet) -> RecordOutcome {
         guard let (profile, deviceId) = profiles.route(topic: record.topic) else {
-            deadLetter(record, deviceId: nil, PayloadDecodeError(.unknownTopic, "no profile subscribes to topic \"\(record.topic)\""), into: &batch)
-            return
-        }
-        if profile.format == .ieee11073 {
-            processAPDU(record, profile: profile, deviceId: deviceId, into: &batch)
-            return
+            return deadLetter(record, deviceId: nil, PayloadDecodeError(.unknownTopic, "no profile subscribes to topic \"\(record.topic)\""))
         }
         do throws(PayloadDecodeError) {
             let readings = try PayloadDecoder.decode(payload: record.payload, deviceId: deviceId, profile: profile, receivedAt: record.receivedAt)
@@ -119,26 +174,26 @@ final class ObservationProcessor: Sendable {
                 processed.append(try observation(profiled.reading, range: profiled.plausibleRange, record: record, fallbackKey: fallbackKey))
             }
             // All of a payload's readings or none: no partial set from a payload that fails halfway.
-            accept(processed, into: &batch)
+            return RecordOutcome(processed: processed)
         } catch {
-            deadLetter(record, deviceId: deviceId, error, into: &batch)
+            return deadLetter(record, deviceId: deviceId, error)
         }
     }
 
     /// One IEEE 11073-20601 APDU: the device's manager session answers it; its readings are
     /// normalized and signed like any other.
-    private func processAPDU(_ record: InboxRecord, profile: DeviceProfile, deviceId: String, into batch: inout Batch) {
+    private func processAPDU(_ record: InboxRecord, profile: DeviceProfile, deviceId: String) -> RecordOutcome {
         let result = managers.receive(record.payload, deviceKey: deviceId)
-        let replyTopic = (profile.managerTopic.flatMap { try? TopicPattern($0) })?.topic(forDevice: deviceId)
-        if let replyTopic {
-            batch.replies += result.outgoing.map { (replyTopic, $0) }
+        var outcome = RecordOutcome()
+        if let replyTopic = (profile.managerTopic.flatMap { try? TopicPattern($0) })?.topic(forDevice: deviceId) {
+            outcome.replies = result.outgoing.map { Reply(topic: replyTopic, payload: $0) }
         }
         if let rejection = result.rejection {
-            deadLetter(record, deviceId: deviceId, PayloadDecodeError(.protocolError, rejection.description), into: &batch)
-            return
+            outcome.letters = deadLetter(record, deviceId: deviceId, PayloadDecodeError(.protocolError, rejection.description)).letters
+            return outcome
         }
         for excluded in result.deadLetters {
-            deadLetter(record, deviceId: deviceId, PayloadDecodeError(.excludedMeasurement, excluded.description), into: &batch)
+            outcome.letters += deadLetter(record, deviceId: deviceId, PayloadDecodeError(.excludedMeasurement, excluded.description)).letters
         }
         var processed: [Processed] = []
         do throws(PayloadDecodeError) {
@@ -149,10 +204,11 @@ final class ObservationProcessor: Sendable {
                 processed.append(try observation(reading, range: nil, record: record, fallbackKey: Normalizer.payloadKey(record.payload)))
             }
         } catch {
-            deadLetter(record, deviceId: deviceId, error, into: &batch)
-            return
+            outcome.letters += deadLetter(record, deviceId: deviceId, error).letters
+            return outcome
         }
-        accept(processed, into: &batch)
+        outcome.processed = processed
+        return outcome
     }
 
     private func observation(_ reading: Reading, range: PlausibleRange?, record: InboxRecord, fallbackKey: String) throws(PayloadDecodeError) -> Processed {
@@ -181,27 +237,19 @@ final class ObservationProcessor: Sendable {
         return Processed(entry: entry, canonical: canonical, label: reading.metric.display, value: ObservationSummary.valueText(normalized.resource))
     }
 
-    struct Processed {
+    struct Processed: Sendable {
         let entry: ObservationEntry
         let canonical: [UInt8]?
         let label: String
         let value: String
     }
 
-    private func accept(_ processed: [Processed], into batch: inout Batch) {
-        for p in processed {
-            batch.entries.append(p.entry)
-            if let canonical = p.canonical { batch.canonicalObservations[p.entry.id] = canonical }
-            batch.latest[p.entry.deviceId, default: [:]][p.label] = p.value
-        }
-    }
-
-    private func deadLetter(_ record: InboxRecord, deviceId: String?, _ error: PayloadDecodeError, into batch: inout Batch) {
-        batch.letters.append(JournalDeadLetter(inboxSeq: record.seq, topic: record.topic, deviceId: deviceId, kind: error.kind.rawValue, reason: error.reason))
+    private func deadLetter(_ record: InboxRecord, deviceId: String?, _ error: PayloadDecodeError) -> RecordOutcome {
         metrics.deadLettered(error.kind)
         if deadLetterLog.shouldLog((deviceId ?? record.topic) + error.kind.rawValue) {
             logger.warning("payload dead-lettered", metadata: ["device": "\(deviceId ?? "-")", "topic": "\(record.topic)", "reason": "\(error.reason)"])
         }
+        return RecordOutcome(letters: [JournalDeadLetter(inboxSeq: record.seq, topic: record.topic, deviceId: deviceId, kind: error.kind.rawValue, reason: error.reason)])
     }
 
     /// 20601 timeouts: an agent that stops answering gets the abort the standard prescribes.

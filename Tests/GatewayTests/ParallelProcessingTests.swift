@@ -1,0 +1,79 @@
+import DeviceIdentity
+import Foundation
+import Gateway
+import JSONDocument
+import Journal
+import Testing
+
+/// The processor spreads a batch's JSON payloads over the cores; these tests pin down that
+/// the result is the one a serial pass gives: inbox order, every reading or a dead letter.
+@Suite("Processing in parallel keeps inbox order and isolates bad payloads", .serialized)
+struct ParallelProcessingTests {
+    @Test("240 mixed records in one batch: leaves in inbox order, every bad record dead-lettered once, every good one signed")
+    func mixedBatchKeepsOrder() throws {
+        let ward = try SigningTests.makeWard()
+        defer { try? FileManager.default.removeItem(atPath: ward.directory) }
+        var config = TestSupport.config(directory: ward.directory, brokerPort: 1)
+        config.identity = .init(keystore: ward.keystore.directory)
+        let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
+
+        // Interleaved: malformed JSON, an unknown topic, and readings of the enrolled device.
+        var badSeqs: [Int64] = []
+        var goodTimes: [Int64] = []
+        let base: Int64 = 1_763_719_200_000
+        for i in 0..<240 {
+            let ts = base + Int64(i) * 1000
+            switch i % 6 {
+            case 0:
+                badSeqs.append(try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": \(ts), \"hr\": ".utf8), qos: 1, receivedAt: Date()))
+            case 3:
+                badSeqs.append(try gateway.journal.appendInbox(topic: "elsewhere/good/data", payload: Array("{}".utf8), qos: 1, receivedAt: Date()))
+            default:
+                try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": \(ts), \"hr\": \(60 + i % 40), \"spo2\": 97}".utf8), qos: 1, receivedAt: Date())
+                goodTimes.append(ts)
+            }
+        }
+        try gateway.drain()
+
+        let stats = try gateway.journal.statistics()
+        #expect(stats.pendingRecords == 0)
+        #expect(stats.observations == goodTimes.count * 2)
+        #expect(stats.signed == goodTimes.count * 2)
+
+        // Dead letters: exactly the bad records, stored in inbox order.
+        let letters = try gateway.journal.deadLetters()
+        #expect(letters.map(\.letter.inboxSeq) == badSeqs)
+        #expect(letters.filter { $0.letter.kind == "invalid_json" }.count == 40)
+        #expect(letters.filter { $0.letter.kind == "unknown_topic" }.count == 40)
+        let metrics = gateway.metrics.snapshot()
+        #expect(metrics["wardgate_dead_letters_total{kind=\"invalid_json\"}"] == 40)
+        #expect(metrics["wardgate_dead_letters_total{kind=\"unknown_topic\"}"] == 40)
+
+        // Leaves follow the inbox: leaf 2k and 2k+1 are the two readings of the k-th good payload.
+        let certificate = try ward.keystore.certificate(kind: .device, id: "good")
+        var effectiveTimes: [Int64] = []
+        for leaf in 0..<UInt64(goodTimes.count * 2) {
+            let observation = try #require(try gateway.journal.observation(leafIndex: leaf), "no Observation at leaf \(leaf)")
+            let resource = try JSONParser.parse(observation.resource)
+            let text = try #require(resource["effectiveDateTime"]?.stringValue)
+            effectiveTimes.append(try #require(FHIRInstant.milliseconds(text), "unreadable effectiveDateTime \(text)"))
+            let signature = try #require(observation.signature)
+            try JWSVerifier.verify(signature.jws, detachedPayload: try JCS.canonicalize(resource), certificate: certificate)
+        }
+        let expected = goodTimes.flatMap { [$0, $0] }
+        #expect(effectiveTimes.count == expected.count)
+        #expect(effectiveTimes == expected, "leaf order differs from inbox order")
+    }
+}
+
+/// A FHIR dateTime as milliseconds since 1970, read with Foundation so the test does not reuse
+/// the code it checks.
+enum FHIRInstant {
+    static func milliseconds(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+}
