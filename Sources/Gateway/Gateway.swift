@@ -88,7 +88,7 @@ public final class Gateway: Sendable {
         processor = ObservationProcessor(journal: journal, runtime: runtime, metrics: metrics, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
         let ingest = IngestHandler(journal: journal, metrics: metrics, logger: logger, wake: wake)
         do {
-            client = try MQTTClient(settings: config.mqtt, subscriptions: profiles.subscriptionFilters, logger: logger, onMessage: ingest.handle)
+            client = try MQTTClient.committingBatches(settings: config.mqtt, subscriptions: profiles.subscriptionFilters, logger: logger, onMessages: ingest.handle)
         } catch {
             throw .mqtt(error)
         }

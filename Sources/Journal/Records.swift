@@ -1,6 +1,21 @@
 import Foundation
 import GRDB
 
+/// A message to journal (`Journal.appendInbox`).
+public struct InboxMessage: Sendable, Hashable {
+    public let topic: String
+    public let payload: [UInt8]
+    public let qos: Int
+    public let receivedAt: Date
+
+    public init(topic: String, payload: [UInt8], qos: Int, receivedAt: Date) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.receivedAt = receivedAt
+    }
+}
+
 /// One MQTT message exactly as it arrived, journaled before the broker is acknowledged.
 public struct InboxRecord: Sendable, Hashable, FetchableRecord {
     /// Monotonic: the order the gateway committed messages in.

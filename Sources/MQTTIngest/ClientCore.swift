@@ -27,11 +27,17 @@ struct ConnectionStatus: Sendable {
 final class ClientCore: Sendable {
     let settings: MQTTSettings
     let logger: Logger
-    let onMessage: MQTTClient.MessageHandler
+    let onMessages: MQTTClient.BatchHandler
     let onEvent: MQTTClient.EventHandler
     let handle: MosquittoHandle
     private let state: Mutex<ConnectionStatus>
+    /// Messages read in the current read phase, not yet handed to `onMessages`.
+    private let pending = Mutex<[IncomingMessage]>([])
+    /// Wakes the network loop's `poll` when another thread queued a packet (libmosquitto's own
+    /// wake-up pipe is private to `mosquitto_loop`, which this client does not use).
+    private let wakePipe: WakePipe
     private let stopping = Atomic<Bool>(false)
+    private let disconnectQueued = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -39,10 +45,12 @@ final class ClientCore: Sendable {
     var status: ConnectionStatus { state.withLock { $0 } }
 
     init(settings: MQTTSettings, subscriptions: [String], logger: Logger,
-         onMessage: @escaping MQTTClient.MessageHandler, onEvent: @escaping MQTTClient.EventHandler) throws(MQTTError) {
+         onMessages: @escaping MQTTClient.BatchHandler, onEvent: @escaping MQTTClient.EventHandler) throws(MQTTError) {
         self.settings = settings
         self.logger = logger
-        self.onMessage = onMessage
+        self.onMessages = onMessages
+        guard let wakePipe = WakePipe() else { throw .setup("cannot create the network loop's wake-up pipe: \(String(cString: strerror(errno)))") }
+        self.wakePipe = wakePipe
         self.onEvent = onEvent
         self.state = Mutex(ConnectionStatus(subscriptions: subscriptions))
         guard let raw = mosquitto_new(settings.clientId, settings.cleanStart, nil) else {
@@ -108,13 +116,62 @@ final class ClientCore: Sendable {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if started.load(ordering: .acquiring) {
             mosquitto_disconnect(handle.raw)
+            disconnectQueued.store(true, ordering: .releasing)
+            wakePipe.poke()
             wake.signal()
             finished.wait()
         }
         mosquitto_destroy(handle.raw)
     }
 
+    deinit { wakePipe.close() }
+
     private var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    private var disconnectWritten: Bool {
+        disconnectQueued.load(ordering: .acquiring) && !mosquitto_want_write(handle.raw)
+    }
+
+    /// Packets read before one commit, so one burst cannot hold every PUBACK back for long.
+    static let maxPacketsPerCommit = 256
+
+    /// One pass of the network loop: wait for the socket, read every packet already waiting,
+    /// hand the messages they carried to the handler in one call (one journal commit), and only
+    /// then write: the PUBACKs libmosquitto queued while reading go out after the commit.
+    private func loopOnce() -> Int32 {
+        let mosq = handle.raw
+        let socket = mosquitto_socket(mosq)
+        guard socket >= 0 else { return Int32(MOSQ_ERR_NO_CONN.rawValue) }
+        var fds = [
+            pollfd(fd: socket, events: Int16(POLLIN) | (mosquitto_want_write(mosq) ? Int16(POLLOUT) : 0), revents: 0),
+            pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0),
+        ]
+        // At least once a second for keepalive (mosquitto_loop_misc).
+        if poll(&fds, 2, 1000) < 0, errno != EINTR { return Int32(MOSQ_ERR_ERRNO.rawValue) }
+        if fds[1].revents != 0 { wakePipe.drain() }
+        if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+            var rc = MOSQ_ERR_SUCCESS.rawValue
+            var packets = 0
+            repeat {
+                rc = mosquitto_loop_read(mosq, 1)
+                packets += 1
+            } while rc == MOSQ_ERR_SUCCESS.rawValue && packets < ClientCore.maxPacketsPerCommit && ClientCore.isReadable(socket)
+            // Even when the connection broke mid-burst: what arrived is journaled (its PUBACKs
+            // are lost with the socket, so the broker redelivers it and processing deduplicates).
+            commitPending()
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else { return rc }
+        }
+        if mosquitto_want_write(mosq) {
+            let rc = mosquitto_loop_write(mosq, 1)
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else { return rc }
+        }
+        return mosquitto_loop_misc(mosq)
+    }
+
+    private static func isReadable(_ socket: Int32) -> Bool {
+        var fd = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&fd, 1, 0) > 0 && fd.revents & Int16(POLLIN) != 0
+    }
 
     private func runLoop() {
         var generator = SystemRandomNumberGenerator()
@@ -123,8 +180,15 @@ final class ClientCore: Sendable {
             let rc = connect()
             if rc == MOSQ_ERR_SUCCESS.rawValue {
                 var loopRC = MOSQ_ERR_SUCCESS.rawValue
-                while !isStopping && loopRC == MOSQ_ERR_SUCCESS.rawValue {
-                    loopRC = mosquitto_loop(handle.raw, 100, 1)
+                var stopDeadline: ContinuousClock.Instant?
+                while loopRC == MOSQ_ERR_SUCCESS.rawValue {
+                    if isStopping {
+                        // Write the DISCONNECT that stop() queues, but do not wait on a stuck broker.
+                        let deadline = stopDeadline ?? ContinuousClock.now + .seconds(2)
+                        stopDeadline = deadline
+                        if disconnectWritten || ContinuousClock.now > deadline { break }
+                    }
+                    loopRC = loopOnce()
                 }
                 if isStopping { break }
                 let wasConnected = markDisconnected()
@@ -233,13 +297,25 @@ final class ClientCore: Sendable {
         let length = Int(max(0, message.payloadlen))
         let payload = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
         let incoming = IncomingMessage(topic: topic, payload: payload, qos: Int(message.qos), retained: message.retain, receivedAt: receivedAt)
-        switch onMessage(incoming) {
+        pending.withLock { $0.append(incoming) }
+    }
+
+    /// Hands the read phase's messages to the handler; runs before the write phase.
+    private func commitPending() {
+        let messages = pending.withLock { batch in
+            defer { batch = [] }
+            return batch
+        }
+        guard !messages.isEmpty else { return }
+        switch onMessages(messages) {
         case .stored:
-            state.withLock { $0.statistics.messagesReceived += 1 }
+            state.withLock { $0.statistics.messagesReceived += messages.count }
         case .refused(let reason):
-            state.withLock { $0.statistics.messagesRefused += 1 }
-            logger.error("message not stored; dropping the connection so the broker keeps it", metadata: ["topic": "\(topic)", "reason": "\(reason)"])
-            // Shut the socket before the loop's write phase sends the queued PUBACK.
+            state.withLock { $0.statistics.messagesRefused += messages.count }
+            logger.error("messages not stored; dropping the connection so the broker keeps them", metadata: [
+                "messages": "\(messages.count)", "topic": "\(messages[0].topic)", "reason": "\(reason)",
+            ])
+            // Shut the socket before the write phase sends the queued PUBACKs.
             let fd = mosquitto_socket(handle.raw)
             if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
         }
@@ -254,6 +330,7 @@ final class ClientCore: Sendable {
                 // Registered under the lock so the acknowledgement cannot race the bookkeeping.
                 let rc = mosquitto_publish_v5(handle.raw, &mid, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), retain, nil)
                 if rc == MOSQ_ERR_SUCCESS.rawValue {
+                    wakePipe.poke()
                     s.statistics.publishesSent += 1
                     if qos > 0 { s.pendingPublishes.insert(mid) } else { s.statistics.publishesAcknowledged += 1 }
                 }
@@ -277,6 +354,7 @@ final class ClientCore: Sendable {
         let added = filters.filter { !old.contains($0) }
         for filter in removed { mosquitto_unsubscribe(handle.raw, nil, filter) }
         if !added.isEmpty { subscribe(added) }
+        wakePipe.poke()
     }
 }
 
@@ -285,4 +363,37 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
     let pointers = strings.map { strdup($0) }
     defer { pointers.forEach { free($0) } }
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// A non-blocking pipe that wakes the network loop's `poll` from other threads.
+struct WakePipe: Sendable {
+    let readEnd: Int32
+    let writeEnd: Int32
+
+    init?() {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        readEnd = fds[0]
+        writeEnd = fds[1]
+    }
+
+    /// A full pipe already means "wake up", so a failed write needs no handling.
+    func poke() {
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+    }
+
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while read(readEnd, &buffer, buffer.count) > 0 {}
+    }
+
+    func close() {
+        _ = Glibc.close(readEnd)
+        _ = Glibc.close(writeEnd)
+    }
 }

@@ -10,26 +10,56 @@ import Glibc
 /// A libmosquitto client that acknowledges a message only after its handler stored it.
 ///
 /// libmosquitto 2.0 in threaded mode queues the PUBACK of an incoming QoS 1 message before
-/// `on_message` and writes it in the loop's write phase, after the callback returns. So the
-/// handler commits durably *inside* the callback; when it cannot, the socket is shut down
-/// before the write phase, the queued PUBACK is discarded on reconnect, and the broker
-/// redelivers the message on our persistent session.
+/// `on_message` and writes queued packets only in the loop's write phase. The client runs that
+/// loop itself: it reads every packet already waiting on the socket, hands the messages they
+/// carried to the handler *in one call* (one journal commit for a burst), and only then writes.
+/// When the handler cannot store them, the socket is shut down before the write phase, the
+/// queued PUBACKs are discarded on reconnect, and the broker redelivers the messages on our
+/// persistent session.
 public final class MQTTClient: Sendable {
     public typealias MessageHandler = @Sendable (IncomingMessage) -> MessageDisposition
+    /// Gets the messages of one read phase, oldest first; `.stored` means all of them are durable.
+    public typealias BatchHandler = @Sendable ([IncomingMessage]) -> MessageDisposition
     public typealias EventHandler = @Sendable (ConnectionEvent) -> Void
 
     private let core: ClientCore
 
+    /// A client whose handler takes one message at a time (a refusal refuses the rest of the
+    /// read phase too: none of it is acknowledged).
+    ///
     /// - Parameters:
     ///   - subscriptions: topic filters subscribed at QoS 1 on every (re)connect.
     ///   - onMessage: runs on the client's network thread; must return only once the message
     ///     is durable (or refused).
-    public init(
+    public convenience init(
         settings: MQTTSettings, subscriptions: [String] = [], logger: Logger,
         onMessage: @escaping MessageHandler = { _ in .stored }, onEvent: @escaping EventHandler = { _ in }
     ) throws(MQTTError) {
+        try self.init(settings: settings, subscriptions: subscriptions, logger: logger, onEvent: onEvent, batches: { messages in
+            for message in messages {
+                if case .refused(let reason) = onMessage(message) { return .refused(reason) }
+            }
+            return .stored
+        })
+    }
+
+    /// A client whose handler gets the messages of one read phase at once, so a burst costs
+    /// one durable commit.
+    ///
+    /// - Parameter onMessages: runs on the client's network thread; must return only once all
+    ///   of the messages are durable (or refused).
+    public static func committingBatches(
+        settings: MQTTSettings, subscriptions: [String] = [], logger: Logger,
+        onEvent: @escaping EventHandler = { _ in }, onMessages: @escaping BatchHandler
+    ) throws(MQTTError) -> MQTTClient {
+        try MQTTClient(settings: settings, subscriptions: subscriptions, logger: logger, onEvent: onEvent, batches: onMessages)
+    }
+
+    private init(
+        settings: MQTTSettings, subscriptions: [String], logger: Logger, onEvent: @escaping EventHandler, batches: @escaping BatchHandler
+    ) throws(MQTTError) {
         LibraryInit.ensure()
-        core = try ClientCore(settings: settings, subscriptions: subscriptions, logger: logger, onMessage: onMessage, onEvent: onEvent)
+        core = try ClientCore(settings: settings, subscriptions: subscriptions, logger: logger, onMessages: batches, onEvent: onEvent)
     }
 
     deinit { core.stop() }

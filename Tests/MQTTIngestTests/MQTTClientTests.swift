@@ -47,6 +47,60 @@ struct MQTTClientTests {
         #expect(subscriber.statistics.connects >= 3)
     }
 
+    @Test("messages that arrive together are committed together; a refused group is redelivered whole, none of it acknowledged")
+    func groupCommit() async throws {
+        let broker = try PrivateBroker.start()
+        defer { broker.stop() }
+        struct Seen { var calls = 0; var groups: [[String]] = []; var refused: [String] = [] }
+        let seen = Mutex(Seen())
+        let settings = MQTTSettings(port: broker.port, clientId: "grouping-subscriber", reconnect: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
+        let subscriber = try MQTTClient.committingBatches(settings: settings, subscriptions: ["g/#"], logger: logger) { messages in
+            let texts = messages.map { String(decoding: $0.payload, as: UTF8.self) }
+            let call = seen.withLock { state -> Int in
+                state.calls += 1
+                return state.calls
+            }
+            // The first commit is slow (a busy disk): what the broker sends meanwhile piles up
+            // in the socket and is read as one group.
+            if call == 1 { usleep(300_000) }
+            // The first group of more than one message fails to commit, as a full disk would.
+            let refuse = seen.withLock { state -> Bool in
+                if texts.count > 1, state.refused.isEmpty {
+                    state.refused = texts
+                    return true
+                }
+                state.groups.append(texts)
+                return false
+            }
+            return refuse ? .refused("simulated disk failure") : .stored
+        }
+        subscriber.start()
+        defer { subscriber.stop() }
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(10)))
+
+        let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "group-publisher", cleanStart: true), logger: logger)
+        publisher.start()
+        defer { publisher.stop() }
+        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        let published = (0..<200).map { "m\($0)" }
+        for text in published { try publisher.publish(topic: "g/1", payload: Array(text.utf8), qos: 1) }
+        #expect(await publisher.waitForPublishes(timeout: .seconds(10)))
+
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, Set(seen.withLock { $0.groups.flatMap { $0 } }).count < published.count {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let state = seen.withLock { $0 }
+        let stored = state.groups.flatMap { $0 }
+        #expect(Set(stored) == Set(published), "every message is stored")
+        #expect(state.groups.contains { $0.count > 1 }, "no group of more than one message was ever committed: \(state.groups.map(\.count))")
+        // Every message of the refused group came again: not one PUBACK of it left the client.
+        #expect(state.refused.count > 1)
+        #expect(Set(state.refused).isSubset(of: Set(stored)))
+        #expect(subscriber.statistics.messagesRefused == state.refused.count)
+        #expect(subscriber.statistics.messagesReceived == stored.count)
+    }
+
     @Test("a persistent session keeps messages published while the subscriber is away", arguments: [MQTTSettings.ProtocolVersion.v5, .v311])
     func persistentSession(version: MQTTSettings.ProtocolVersion) async throws {
         let broker = try PrivateBroker.start()

@@ -11,6 +11,8 @@ import Synchronization
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let messagesReceived: CoreMetrics.Counter
+    /// Journal transactions that stored received messages: messages ÷ commits is the group-commit factor.
+    let inboxCommits: CoreMetrics.Counter
     let readingsDecoded: CoreMetrics.Counter
     let observationsStored: CoreMetrics.Counter
     let duplicatesDropped: CoreMetrics.Counter
@@ -40,6 +42,7 @@ public final class GatewayMetrics: Sendable {
         registry = PrometheusCollectorRegistry()
         factory = PrometheusMetricsFactory(registry: registry)
         messagesReceived = Counter(label: "wardgate_messages_received_total", factory: factory)
+        inboxCommits = Counter(label: "wardgate_inbox_commits_total", factory: factory)
         readingsDecoded = Counter(label: "wardgate_readings_decoded_total", factory: factory)
         observationsStored = Counter(label: "wardgate_observations_stored_total", factory: factory)
         duplicatesDropped = Counter(label: "wardgate_duplicates_dropped_total", factory: factory)
@@ -89,8 +92,9 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// A message the journal could not store (quota, disk): not acknowledged.
-    func refused(reason: String) {
-        counter(in: refusals, label: "wardgate_messages_refused_total", reason: reason).increment()
+    /// Messages not acknowledged because the journal refused them (the broker keeps them).
+    func refused(reason: String, messages: Int = 1) {
+        counter(in: refusals, label: "wardgate_messages_refused_total", reason: reason).increment(by: Int64(messages))
     }
 
     /// A reading kept unsigned because its device has no usable identity.

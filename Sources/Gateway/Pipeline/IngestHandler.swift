@@ -3,7 +3,8 @@ import Journal
 import Logging
 import MQTTIngest
 
-/// Runs on the MQTT network thread: journals each message durably before it is acknowledged.
+/// Runs on the MQTT network thread: journals the messages of one read phase durably, in one
+/// transaction, before any of them is acknowledged.
 struct IngestHandler: Sendable {
     let journal: Journal
     let metrics: GatewayMetrics
@@ -11,10 +12,11 @@ struct IngestHandler: Sendable {
     let wake: WakeSignal
     let alarms = LogThrottle(interval: 60)
 
-    func handle(_ message: IncomingMessage) -> MessageDisposition {
+    func handle(_ messages: [IncomingMessage]) -> MessageDisposition {
         do {
-            try journal.appendInbox(topic: message.topic, payload: message.payload, qos: message.qos, receivedAt: message.receivedAt)
-            metrics.messagesReceived.increment()
+            try journal.appendInbox(messages.map { InboxMessage(topic: $0.topic, payload: $0.payload, qos: $0.qos, receivedAt: $0.receivedAt) })
+            metrics.messagesReceived.increment(by: Int64(messages.count))
+            metrics.inboxCommits.increment()
             wake.signal()
             return .stored
         } catch {
@@ -23,9 +25,11 @@ struct IngestHandler: Sendable {
             case .quotaExceeded: reason = "quota"
             default: reason = "storage"
             }
-            metrics.refused(reason: reason)
+            metrics.refused(reason: reason, messages: messages.count)
             if alarms.shouldLog(reason) {
-                logger.critical("ALARM: journal refuses writes; acknowledgements stop until it recovers", metadata: ["topic": "\(message.topic)", "reason": "\(error)"])
+                logger.critical("ALARM: journal refuses writes; acknowledgements stop until it recovers", metadata: [
+                    "topic": "\(messages.first?.topic ?? "-")", "messages": "\(messages.count)", "reason": "\(error)",
+                ])
             }
             return .refused(error.description)
         }
