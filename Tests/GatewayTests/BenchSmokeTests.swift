@@ -27,4 +27,35 @@ struct BenchSmokeTests {
         #expect((number(result["published"]) ?? 0) > 0)
         #expect((number(result["readingsPerSecond"]) ?? 0) > 0)
     }
+
+    @Test("bench --backlog: the backlog builds with the ledger down (every leaf unanchored), then drains; nothing lost")
+    func backlogRun() throws {
+        let run = try ProofTests.run([
+            "bench", "--rate", "100", "--devices", "3", "--duration", "3", "--backlog", "300", "--format", "json",
+            "--profiles", TestSupport.shippedProfiles,
+        ])
+        #expect(run.status == 0, "\(run.output.suffix(2000))")
+        let json = try #require(run.output.firstIndex(of: "{").map { String(run.output[$0...]) })
+        let result = try JSONParser.parse(Array(json.utf8))
+        func number(_ value: JSONValue?) -> Double? { value?.numberLexeme.flatMap(Double.init) }
+        let backlog = try #require(result["backlog"]?["samples"] != nil ? result["backlog"] : nil, "no backlog object")
+        let readings = try #require(number(backlog["readings"]))
+        #expect(readings >= 300)
+        let samples = try #require(backlog["samples"]?.arrayValue)
+        #expect(samples.count >= 2)
+        var previous = 0.0
+        for sample in samples {
+            let unanchored = try #require(number(sample["unanchoredLeaves"]))
+            // The ledger is down from the first reading: each reading's 5 leaves wait unanchored.
+            #expect(unanchored == 5 * (number(sample["readings"]) ?? -1))
+            #expect(unanchored > previous)
+            previous = unanchored
+            #expect(number(sample["rssBytes"]) != nil)
+        }
+        #expect((number(backlog["drainSeconds"]) ?? -1) >= 0, "the backlog never drained")
+        #expect((number(result["published"]) ?? 0) > readings)
+        #expect(number(result["lost"]) == 0)
+        #expect(number(result["duplicated"]) == 0)
+        #expect(number(result["latencyMs"]?["anchored"]?["p50"]) != nil)
+    }
 }

@@ -2,6 +2,7 @@ import DeviceIdentity
 import Foundation
 import GRDB
 import Journal
+import Ledger
 import Logging
 import MQTTIngest
 import Simulation
@@ -29,6 +30,9 @@ public struct BenchOptions: Sendable {
     public var profilesDirectory: String
     /// `openssl speed` and the mosquitto_sub baseline (about 8 s); off only for smoke tests.
     public var runBaselines = true
+    /// Readings to publish with the ledger held down before the measured run, which then runs
+    /// while that backlog drains (`--backlog`).
+    public var backlog = 0
 
     public init(rate: Double, devices: Int, duration: Double, payload: Payload, durability: Durability, findMax: Bool, profilesDirectory: String) {
         self.rate = rate
@@ -83,6 +87,26 @@ public struct FindMaxStep: Sendable {
     public let reason: String
 }
 
+/// How the gateway behaves with a backlog of unanchored readings (`--backlog N`).
+public struct BacklogFigures: Sendable {
+    /// One sample after each tenth of the backlog was journaled, signed and logged.
+    public struct Sample: Sendable {
+        public let readings: Int
+        public let unanchoredLeaves: UInt64
+        public let rssBytes: Int?
+        public let journalBytes: Int64
+    }
+
+    public var readings = 0
+    public var samples: [Sample] = []
+    /// Readings/s journaled, signed and logged while the ledger was down.
+    public var fillReadingsPerSecond: Double?
+    /// From the ledger's return until every batch of the backlog was anchored.
+    public var drainSeconds: Double?
+    public var drainLeavesPerSecond: Double?
+    public var rssBytesAfterDrain: Int?
+}
+
 public struct BenchResult: Sendable {
     public var options: BenchOptions
     public var readingsPerSecond: Double?
@@ -110,6 +134,7 @@ public struct BenchResult: Sendable {
     public var pollIntervalMs = 0.0
     public var findMaxSteps: [FindMaxStep] = []
     public var sustainableRate: Double?
+    public var backlog: BacklogFigures?
     public var notes: [String] = []
 
     public var ratioToSubscriber: Double? {
@@ -155,9 +180,21 @@ public struct BenchResult: Sendable {
               "duplicated": \(duplicated),
               "published": \(published),
               "sustainableRate": \(n(sustainableRate)),
-              "findMaxSteps": [\(steps.joined(separator: ", "))]
+              "findMaxSteps": [\(steps.joined(separator: ", "))],
+              "backlog": \(backlogJSON)
             }
             """
+    }
+
+    private var backlogJSON: String {
+        guard let b = backlog else { return "null" }
+        func n(_ v: Double?) -> String { v.flatMap { $0.isFinite ? String(format: "%.4f", $0) : nil } ?? "null" }
+        func i(_ v: Int?) -> String { v.map(String.init) ?? "null" }
+        let samples = b.samples.map {
+            "{\"readings\": \($0.readings), \"unanchoredLeaves\": \($0.unanchoredLeaves), \"rssBytes\": \(i($0.rssBytes)), \"journalBytes\": \($0.journalBytes)}"
+        }
+        return "{\"readings\": \(b.readings), \"fillReadingsPerSecond\": \(n(b.fillReadingsPerSecond)), \"drainSeconds\": \(n(b.drainSeconds)), "
+            + "\"drainLeavesPerSecond\": \(n(b.drainLeavesPerSecond)), \"rssBytesAfterDrain\": \(i(b.rssBytesAfterDrain)), \"samples\": [\(samples.joined(separator: ", "))]}"
     }
 
     public var text: String {
@@ -195,6 +232,14 @@ public struct BenchResult: Sendable {
             "  lost \(lost), duplicated \(duplicated)",
             "  commit times are polled every \(f(pollIntervalMs)) ms: durable/signed/anchored latencies are upper bounds at that resolution",
         ]
+        if let b = backlog {
+            func mib(_ v: Int?) -> String { v.map { "\($0 / 1_048_576) MiB" } ?? "n/a" }
+            lines.append("  backlog: \(b.readings) readings published with the ledger down (filled at \(f(b.fillReadingsPerSecond)) readings/s), then the run above while it drained")
+            for sample in b.samples {
+                lines.append("    \(sample.readings) readings: \(sample.unanchoredLeaves) unanchored leaves, RSS \(mib(sample.rssBytes)), journal \(f(Double(sample.journalBytes) / 1_048_576)) MiB")
+            }
+            lines.append("    drained in \(f(b.drainSeconds)) s (\(f(b.drainLeavesPerSecond, 0)) leaves/s anchored); RSS after the drain \(mib(b.rssBytesAfterDrain))")
+        }
         lines += notes.map { "  note: \($0)" }
         return lines.joined(separator: "\n")
     }
@@ -205,8 +250,12 @@ final class CommitPoller: Sendable {
     struct Sample: Sendable { let timeMs: Double; let inbox: Int64; let processed: Int64; var anchored: Int64 = 0 }
 
     private let samples = Mutex<[Sample]>([])
+    private let last = Mutex(Sample(timeMs: 0, inbox: 0, processed: 0))
     private let stopped = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
+    /// Off while a backlog fills: its samples are never used for latencies, and keeping them
+    /// would make the bench's own memory grow with the backlog it measures.
+    let recording = Atomic<Bool>(true)
     let intervalMicros: UInt32
 
     init(intervalMicros: UInt32 = 2_000) { self.intervalMicros = intervalMicros }
@@ -224,7 +273,9 @@ final class CommitPoller: Sendable {
                 let now = Date().timeIntervalSince1970 * 1000
                 if let values, values.0 != last.inbox || values.1 != last.processed || values.2 != last.anchored {
                     last = Sample(timeMs: now, inbox: values.0, processed: values.1, anchored: values.2)
-                    samples.withLock { $0.append(last) }
+                    let sample = last
+                    self.last.withLock { $0 = sample }
+                    if recording.load(ordering: .relaxed) { samples.withLock { $0.append(sample) } }
                 }
                 usleep(intervalMicros)
             }
@@ -240,7 +291,7 @@ final class CommitPoller: Sendable {
 
     var all: [Sample] { samples.withLock { $0 } }
 
-    func latest() -> Sample { samples.withLock { $0.last } ?? Sample(timeMs: 0, inbox: 0, processed: 0) }
+    func latest() -> Sample { last.withLock { $0 } }
 
     /// The value observed at `timeMs` (the last sample at or before it).
     static func value(at timeMs: Double, in samples: [Sample]) -> Sample {
@@ -263,25 +314,27 @@ final class CommitPoller: Sendable {
     }
 }
 
-/// (device, device time) of every published reading and when it was handed to the MQTT client.
+/// When each round of readings was handed to the MQTT client. Every device publishes once per
+/// round with the round's device time, so a reading is (device, round): a million-reading
+/// backlog costs 16 bytes per round here, not a dictionary entry per reading.
 final class PublishLog: Sendable {
     struct Key: Hashable, Sendable { let deviceId: String; let deviceTimeMs: Int64 }
-    private let state = Mutex<[Key: Double]>([:])
-    private let maxTs = Atomic<Int64>(0)
+    struct Round: Sendable { let deviceTimeMs: Int64; let publishMs: Double }
+    let deviceIds: [String]
+    private let rounds = Mutex<[Round]>([])
 
-    func record(_ ids: [String], ts: Int64, wallMs: Double) {
+    init(deviceIds: [String]) { self.deviceIds = deviceIds }
+
+    func record(ts: Int64, wallMs: Double) {
         // The device time is the publish time, unless the simulator ran ahead of the clock
         // (more than 1000 rounds/s forces +1 ms per round): then the wall time is.
-        let publishMs = min(Double(ts), wallMs)
-        state.withLock { map in
-            for id in ids { map[Key(deviceId: id, deviceTimeMs: ts)] = publishMs }
-        }
-        maxTs.store(max(maxTs.load(ordering: .relaxed), ts), ordering: .relaxed)
+        let round = Round(deviceTimeMs: ts, publishMs: min(Double(ts), wallMs))
+        rounds.withLock { $0.append(round) }
     }
 
-    var all: [Key: Double] { state.withLock { $0 } }
-    var count: Int { state.withLock { $0.count } }
-    var lastDeviceTimeMs: Int64 { maxTs.load(ordering: .relaxed) }
+    var all: [Round] { rounds.withLock { $0 } }
+    var count: Int { rounds.withLock { $0.count } * deviceIds.count }
+    var lastDeviceTimeMs: Int64 { rounds.withLock { $0.last?.deviceTimeMs } ?? 0 }
 }
 
 public struct BenchRunner: Sendable {
@@ -317,18 +370,26 @@ public struct BenchRunner: Sendable {
             result.baselineSubscriberPerSecond = try await Self.subscriberBaseline(port: broker.port, devices: devices, logger: logger)
         }
 
+        if options.backlog > 0 {
+            let needed = Self.journalQuota(backlog: options.backlog)
+            if let free = Self.freeBytes(NSTemporaryDirectory()), free < needed {
+                throw BenchError.failed("--backlog \(options.backlog) needs about \(needed / 1_073_741_824) GiB in \(NSTemporaryDirectory()) (about 11 KB per reading while the ledger is down); \(free / 1_073_741_824) GiB are free")
+            }
+        }
         let keystore = work + "/keys"
         try Self.enroll(deviceIds: devices.map(\.id), caDirectory: work + "/ca", keystore: keystore)
         let store = Keystore(directory: keystore)
         let config = GatewayConfig(
             gatewayId: Self.gatewayId, stateDirectory: work + "/state",
             mqtt: MQTTSettings(port: broker.port, clientId: "wardgate-bench"), profilesDirectory: options.profilesDirectory,
-            durability: options.durability, logLevel: .error,
+            durability: options.durability, maxJournalBytes: Self.journalQuota(backlog: options.backlog), logLevel: .error,
             identity: .init(keystore: keystore),
             log: .init(origin: "wardgate/bench.example/\(Self.gatewayId)",
                        gatewayCertificate: store.certificatePath(kind: .gateway, id: Self.gatewayId),
                        gatewayKey: store.keyPath(kind: .gateway, id: Self.gatewayId)))
-        let gateway = try Gateway(config: config, logger: logger)
+        // The real embedded ledger; wrapped only so `--backlog` can hold it down while it fills.
+        let ledger = OutageSimulatingLedger(wrapping: try Gateway.embeddedLedger(config: config, logger: logger))
+        let gateway = try Gateway(config: config, logger: logger, ledger: ledger)
         gateway.start()
         guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
             await gateway.stop()
@@ -345,8 +406,7 @@ public struct BenchRunner: Sendable {
             await gateway.stop()
             throw BenchError.failed("the simulated ward could not connect")
         }
-        let log = PublishLog()
-        let ids = devices.map(\.id)
+        let log = PublishLog(deviceIds: devices.map(\.id))
 
         /// Publishes at `rate` for `seconds`; returns (start ms, end ms, messages published).
         func phase(rate: Double, seconds: Double) async throws -> (Double, Double, Int) {
@@ -356,7 +416,7 @@ public struct BenchRunner: Sendable {
             let rounds = max(1, Int(seconds * roundsPerSecond))
             let start = Date().timeIntervalSince1970 * 1000
             let n = try await ward.run(rounds: rounds, roundsPerSecond: roundsPerSecond) { _, ts in
-                log.record(ids, ts: ts, wallMs: Date().timeIntervalSince1970 * 1000)
+                log.record(ts: ts, wallMs: Date().timeIntervalSince1970 * 1000)
             }
             return (start, Date().timeIntervalSince1970 * 1000, n)
         }
@@ -364,6 +424,40 @@ public struct BenchRunner: Sendable {
         var windowStart = 0.0, windowEnd = 0.0
         var cpuAtStart = 0.0, cpuAtEnd = 0.0
         var totalPublished = 0
+        var drainFrom: (timeMs: Double, treeSize: UInt64, unanchored: UInt64)?
+        if options.backlog > 0 {
+            ledger.isDown = true
+            poller.recording.store(false, ordering: .relaxed)
+            var figures = BacklogFigures()
+            let start = Date()
+            let tenth = max(options.devices, options.backlog / 10)
+            while totalPublished < options.backlog {
+                let readings = min(tenth, options.backlog - totalPublished)
+                progress("backlog: publishing \(readings) readings with the ledger down (\(totalPublished) so far) …")
+                totalPublished += try await phase(rate: options.rate, seconds: Double(readings) / options.rate).2
+                // Wait until the gateway has journaled, signed and logged all of it.
+                var progressAt = (Date(), poller.latest().processed)
+                while poller.latest().processed < Int64(totalPublished) || poller.latest().inbox < Int64(totalPublished) {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let processed = poller.latest().processed
+                    if processed != progressAt.1 { progressAt = (Date(), processed) }
+                    if Date().timeIntervalSince(progressAt.0) > 60 {
+                        throw BenchError.failed("the gateway stopped making progress with \(processed) of \(totalPublished) backlog readings processed (see its log: journal quota or disk)")
+                    }
+                }
+                let anchored = (try? gateway.outboxStatus().anchoredSize) ?? 0
+                figures.samples.append(.init(
+                    readings: totalPublished, unanchoredLeaves: gateway.logTreeSize - anchored,
+                    rssBytes: Self.procStatus("VmRSS"), journalBytes: Self.directoryBytes(config.stateDirectory)))
+            }
+            figures.readings = totalPublished
+            figures.fillReadingsPerSecond = Double(totalPublished) / Date().timeIntervalSince(start)
+            result.backlog = figures
+            poller.recording.store(true, ordering: .relaxed)
+            // The measured run below starts as the ledger returns: it runs while the backlog drains.
+            drainFrom = (Date().timeIntervalSince1970 * 1000, gateway.logTreeSize, figures.samples.last?.unanchoredLeaves ?? 0)
+            ledger.isDown = false
+        }
         if !options.findMax {
             let warmup = min(3, options.duration * 0.2)
             progress(String(format: "publishing %.0f readings/s from %d devices for %.0f s (%.1f s warm-up) …", options.rate, options.devices, options.duration, warmup))
@@ -424,10 +518,15 @@ public struct BenchRunner: Sendable {
 
         progress("waiting for the gateway to catch up …")
         _ = await ward.waitForPublishes(timeout: .seconds(60))
-        let caughtUp = Date().addingTimeInterval(max(60, options.duration * 3))
+        // A backlog needs time to drain too (the embedded ledger anchors a few thousand leaves/s).
+        let catchUpSeconds = max(60, options.duration * 3) + Double(options.backlog) * 5 / 1000
+        let caughtUp = Date().addingTimeInterval(catchUpSeconds)
         var caughtUpFully = false
         while Date() < caughtUp {
-            if let stats = try? gateway.journal.statistics(), stats.pendingRecords == 0, stats.inboxRecords >= totalPublished,
+            // From the poller's last sample, not `Journal.statistics()`: its COUNTs scan the
+            // whole journal, which with a large backlog would slow the very drain being timed.
+            let seen = poller.latest()
+            if seen.inbox >= Int64(totalPublished), seen.processed >= seen.inbox,
                 let outbox = try? gateway.outboxStatus(), outbox.pendingBatches == 0, outbox.anchoredSize >= gateway.logTreeSize {
                 caughtUpFully = true
                 break
@@ -435,7 +534,16 @@ public struct BenchRunner: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         if !caughtUpFully {
-            result.notes.append("did not catch up within \(Int(max(60, options.duration * 3))) s of the end of publishing: the figures below count only what was processed and anchored by then")
+            result.notes.append("did not catch up within \(Int(catchUpSeconds)) s of the end of publishing: the figures below count only what was processed and anchored by then")
+        }
+        if let drainFrom, result.backlog != nil {
+            // The first poll that saw the whole backlog anchored.
+            if let drained = CommitPoller.firstTime(Int64(drainFrom.treeSize), in: poller.all, key: \.anchored) {
+                let seconds = (drained - drainFrom.timeMs) / 1000
+                result.backlog?.drainSeconds = seconds
+                if seconds > 0 { result.backlog?.drainLeavesPerSecond = Double(drainFrom.unanchored) / seconds }
+            }
+            result.backlog?.rssBytesAfterDrain = Self.procStatus("VmRSS")
         }
         try? await Task.sleep(for: .milliseconds(100))
         poller.stop()
@@ -487,19 +595,25 @@ public struct BenchRunner: Sendable {
         result.loggedObservations = logged
         let perReading = 5
         var durable: [Double] = [], received: [Double] = [], signed: [Double] = [], anchored: [Double] = []
-        for (key, publishMs) in published {
-            let n = counts[key] ?? 0
-            if n < perReading { result.lost += 1 }
-            if n > perReading { result.duplicated += 1 }
-            guard publishMs >= windowStart, publishMs <= windowEnd, let first = firstSeq[key] else { continue }
-            received.append(Double(first.receivedMs) - publishMs)
-            if let t = CommitPoller.firstTime(first.seq, in: samples, key: \.inbox) { durable.append(t - publishMs) }
-            if let t = CommitPoller.firstTime(first.seq, in: samples, key: \.processed) { signed.append(t - publishMs) }
-            // Anchored once a receipt covers the reading's last leaf.
-            if let leaf = lastLeaf[key], let t = CommitPoller.firstTime(leaf + 1, in: samples, key: \.anchored) { anchored.append(t - publishMs) }
+        for round in published {
+            for deviceId in log.deviceIds {
+                let key = PublishLog.Key(deviceId: deviceId, deviceTimeMs: round.deviceTimeMs)
+                let publishMs = round.publishMs
+                let n = counts[key] ?? 0
+                if n < perReading { result.lost += 1 }
+                if n > perReading { result.duplicated += 1 }
+                guard publishMs >= windowStart, publishMs <= windowEnd, let first = firstSeq[key] else { continue }
+                received.append(Double(first.receivedMs) - publishMs)
+                if let t = CommitPoller.firstTime(first.seq, in: samples, key: \.inbox) { durable.append(t - publishMs) }
+                if let t = CommitPoller.firstTime(first.seq, in: samples, key: \.processed) { signed.append(t - publishMs) }
+                // Anchored once a receipt covers the reading's last leaf.
+                if let leaf = lastLeaf[key], let t = CommitPoller.firstTime(leaf + 1, in: samples, key: \.anchored) { anchored.append(t - publishMs) }
+            }
         }
         // Readings in the journal that nobody published (should not happen).
-        result.duplicated += counts.keys.filter { published[$0] == nil }.count
+        let publishedTimes = Set(published.map(\.deviceTimeMs))
+        let publishedDevices = Set(log.deviceIds)
+        result.duplicated += counts.keys.filter { !publishedTimes.contains($0.deviceTimeMs) || !publishedDevices.contains($0.deviceId) }.count
         if stats.signed != stats.observations { result.notes.append("\(stats.observations - stats.signed) Observations are not signed") }
         if logged != stats.observations { result.notes.append("\(stats.observations - logged) Observations have no log leaf") }
         result.durable = .of(durable)
@@ -508,11 +622,7 @@ public struct BenchRunner: Sendable {
         result.anchored = .of(anchored)
 
         // Journal size: every file of the state directory (journal, WAL, log tables live in it).
-        let stateFiles = (try? FileManager.default.contentsOfDirectory(atPath: config.stateDirectory)) ?? []
-        let bytes = stateFiles.reduce(Int64(0)) { sum, name in
-            let size = (try? FileManager.default.attributesOfItem(atPath: config.stateDirectory + "/" + name)[.size] as? NSNumber)?.int64Value ?? 0
-            return sum + size
-        }
+        let bytes = Self.directoryBytes(config.stateDirectory)
         if stats.inboxRecords > 0 { result.journalBytesPerReading = Double(bytes) / Double(stats.inboxRecords) }
 
         ward.stop()
@@ -551,6 +661,24 @@ public struct BenchRunner: Sendable {
         }
         guard let value = Double(text) else { return nil }
         return kind == .senml ? Int64((value * 1000).rounded()) : Int64(value)
+    }
+
+    /// The default journal quota, raised for a backlog: with the ledger down nothing is freed,
+    /// and a reading takes about 11 KB (journal, log, outbox copy of its leaves).
+    static func journalQuota(backlog: Int) -> Int64 {
+        max(GatewayConfig.defaultMaxJournalBytes, Int64(backlog) * 16_384 + 1_073_741_824)
+    }
+
+    static func freeBytes(_ path: String) -> Int64? {
+        (try? FileManager.default.attributesOfFileSystem(forPath: path)[.systemFreeSize] as? NSNumber)?.int64Value
+    }
+
+    /// The size of every file in a directory (the journal, its WAL and the embedded ledger).
+    static func directoryBytes(_ directory: String) -> Int64 {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return files.reduce(Int64(0)) { sum, name in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
     }
 
     static func cpuSeconds() -> Double {

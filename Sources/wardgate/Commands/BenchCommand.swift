@@ -34,6 +34,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Raise the rate step by step until the backlog grows; report the highest sustainable rate.")
     var findMax = false
 
+    @Option(name: .long, help: "First publish this many readings with the ledger held down, then run the measurement while that backlog drains (0: none).")
+    var backlog: Int = 0
+
     @Option(name: .long, help: "text | json")
     var format: String = "text"
 
@@ -47,6 +50,8 @@ struct BenchCommand: AsyncParsableCommand {
         guard BenchOptions.Payload(rawValue: payload) != nil else { throw ValidationError("--payload must be json, senml or ieee11073") }
         guard Durability(rawValue: durability) != nil else { throw ValidationError("--durability must be process or power") }
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json") }
+        guard backlog >= 0 else { throw ValidationError("--backlog must be 0 or more readings") }
+        guard backlog == 0 || !findMax else { throw ValidationError("--backlog and --find-max measure different things; use one at a time") }
     }
 
     func run() async throws {
@@ -59,9 +64,10 @@ struct BenchCommand: AsyncParsableCommand {
             CommandSupport.printError("cannot find the DeviceProfiles folder; run from the wardgate checkout or pass --profiles DIR")
             throw ExitCode(1)
         }
-        let options = BenchOptions(
+        var options = BenchOptions(
             rate: rate, devices: devices, duration: duration, payload: kind,
             durability: Durability(rawValue: durability) ?? .process, findMax: findMax, profilesDirectory: directory)
+        options.backlog = backlog
         let runner = BenchRunner(options: options)
         // Progress goes to stderr so `--format json` stays parseable.
         let bench = Task { try await runner.run { FileHandle.standardError.write(Data(("bench: " + $0 + "\n").utf8)) } }
