@@ -27,6 +27,7 @@ public final class Gateway: Sendable {
     private let checkpointing = Mutex<Task<Void, Never>?>(nil)
     private let forwarding = Mutex<Task<Void, Never>?>(nil)
     private let pruning = Mutex<Task<Void, Never>?>(nil)
+    private let trimming = Mutex<Task<Void, Never>?>(nil)
     private let processing = Mutex<Task<Void, Never>?>(nil)
     private let wake = WakeSignal()
 
@@ -121,6 +122,7 @@ public final class Gateway: Sendable {
         if let retention = config.retention {
             pruning.withLock { $0 = Task { [weak self] in await self?.pruneLoop(retention: retention) } }
         }
+        trimming.withLock { $0 = Task { await MemoryTrimmer.run() } }
         client.start()
         logger.info("wardgate started", metadata: [
             "gateway": "\(config.gatewayId)", "profiles": "\(runtime.profiles.profiles.map(\.id))",
@@ -146,6 +148,7 @@ public final class Gateway: Sendable {
         await task?.value
         checkpointing.withLock { $0 }?.cancel()
         pruning.withLock { $0 }?.cancel()
+        trimming.withLock { $0 }?.cancel()
         // The last batch in flight finishes (or fails) before the journal closes; what is not
         // sent waits in the outbox for the next start.
         let forwardingTask = forwarding.withLock { $0 }

@@ -54,6 +54,8 @@ final class ClientCore: Sendable {
         self.onEvent = onEvent
         self.state = Mutex(ConnectionStatus(subscriptions: subscriptions))
         guard let raw = mosquitto_new(settings.clientId, settings.cleanStart, nil) else {
+            // deinit does not run for an object whose init failed.
+            wakePipe.close()
             throw .setup("mosquitto_new failed for client id \"\(settings.clientId)\"")
         }
         handle = MosquittoHandle(raw: raw)
