@@ -99,25 +99,26 @@ final class ObservationProcessor: Sendable {
     /// manager session, whose state depends on the order of APDUs, so those run in order here.
     private func outcomes(of records: [InboxRecord], profiles: ProfileSet) -> [RecordOutcome] {
         var ordered = [RecordOutcome?](repeating: nil, count: records.count)
-        var independent: [Int] = []
+        var independent: [(index: Int, route: (profile: DeviceProfile, deviceId: String)?)] = []
         for (i, record) in records.enumerated() {
-            if let (profile, deviceId) = profiles.route(topic: record.topic), profile.format == .ieee11073 {
+            let route = profiles.route(topic: record.topic)
+            if let (profile, deviceId) = route, profile.format == .ieee11073 {
                 ordered[i] = processAPDU(record, profile: profile, deviceId: deviceId)
             } else {
-                independent.append(i)
+                independent.append((i, route))
             }
         }
         let workers = min(ObservationProcessor.workers, max(1, independent.count / ObservationProcessor.minimumRecordsPerWorker))
         if workers <= 1 {
-            for i in independent { ordered[i] = process(records[i], profiles: profiles) }
+            for (i, route) in independent { ordered[i] = process(records[i], route: route) }
         } else {
             let independent = independent
             let results = Mutex<[(Int, RecordOutcome)]>([])
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var mine: [(Int, RecordOutcome)] = []
                 for k in stride(from: worker, to: independent.count, by: workers) {
-                    let i = independent[k]
-                    mine.append((i, process(records[i], profiles: profiles)))
+                    let (i, route) = independent[k]
+                    mine.append((i, process(records[i], route: route)))
                 }
                 results.withLock { $0 += mine }
             }
@@ -162,9 +163,10 @@ final class ObservationProcessor: Sendable {
         }
     }
 
-    private func process(_ record: InboxRecord, profiles: ProfileSet) -> RecordOutcome {
-        guard let (profile, deviceId) = profiles.route(topic: record.topic) else {
-            return deadLetter(record, deviceId: nil, PayloadDecodeError(.unknownTopic, "no profile subscribes to topic \"\(record.topic)\""))
+    /// A JSON or SenML record, already routed (nil: no profile claims its topic).
+    private func process(_ record: InboxRecord, route: (profile: DeviceProfile, deviceId: String)?) -> RecordOutcome {
+        guard let (profile, deviceId) = route else {
+            return RecordOutcome(letters: [deadLetter(record, deviceId: nil, PayloadDecodeError(.unknownTopic, "no profile subscribes to topic \"\(record.topic)\""))])
         }
         do throws(PayloadDecodeError) {
             let readings = try PayloadDecoder.decode(payload: record.payload, deviceId: deviceId, profile: profile, receivedAt: record.receivedAt)
@@ -176,7 +178,7 @@ final class ObservationProcessor: Sendable {
             // All of a payload's readings or none: no partial set from a payload that fails halfway.
             return RecordOutcome(processed: processed)
         } catch {
-            return deadLetter(record, deviceId: deviceId, error)
+            return RecordOutcome(letters: [deadLetter(record, deviceId: deviceId, error)])
         }
     }
 
@@ -189,11 +191,11 @@ final class ObservationProcessor: Sendable {
             outcome.replies = result.outgoing.map { Reply(topic: replyTopic, payload: $0) }
         }
         if let rejection = result.rejection {
-            outcome.letters = deadLetter(record, deviceId: deviceId, PayloadDecodeError(.protocolError, rejection.description)).letters
+            outcome.letters = [deadLetter(record, deviceId: deviceId, PayloadDecodeError(.protocolError, rejection.description))]
             return outcome
         }
         for excluded in result.deadLetters {
-            outcome.letters += deadLetter(record, deviceId: deviceId, PayloadDecodeError(.excludedMeasurement, excluded.description)).letters
+            outcome.letters.append(deadLetter(record, deviceId: deviceId, PayloadDecodeError(.excludedMeasurement, excluded.description)))
         }
         var processed: [Processed] = []
         do throws(PayloadDecodeError) {
@@ -204,7 +206,7 @@ final class ObservationProcessor: Sendable {
                 processed.append(try observation(reading, range: nil, record: record, fallbackKey: Normalizer.payloadKey(record.payload)))
             }
         } catch {
-            outcome.letters += deadLetter(record, deviceId: deviceId, error).letters
+            outcome.letters.append(deadLetter(record, deviceId: deviceId, error))
             return outcome
         }
         outcome.processed = processed
@@ -244,12 +246,13 @@ final class ObservationProcessor: Sendable {
         let value: String
     }
 
-    private func deadLetter(_ record: InboxRecord, deviceId: String?, _ error: PayloadDecodeError) -> RecordOutcome {
+    /// Counts and logs (throttled) a dead letter, and returns its record.
+    private func deadLetter(_ record: InboxRecord, deviceId: String?, _ error: PayloadDecodeError) -> JournalDeadLetter {
         metrics.deadLettered(error.kind)
         if deadLetterLog.shouldLog((deviceId ?? record.topic) + error.kind.rawValue) {
             logger.warning("payload dead-lettered", metadata: ["device": "\(deviceId ?? "-")", "topic": "\(record.topic)", "reason": "\(error.reason)"])
         }
-        return RecordOutcome(letters: [JournalDeadLetter(inboxSeq: record.seq, topic: record.topic, deviceId: deviceId, kind: error.kind.rawValue, reason: error.reason)])
+        return JournalDeadLetter(inboxSeq: record.seq, topic: record.topic, deviceId: deviceId, kind: error.kind.rawValue, reason: error.reason)
     }
 
     /// 20601 timeouts: an agent that stops answering gets the abort the standard prescribes.
