@@ -1,6 +1,7 @@
 import DeviceIdentity
 import Foundation
 import Gateway
+import IEEE11073
 import JSONDocument
 import Journal
 import Testing
@@ -63,6 +64,68 @@ struct ParallelProcessingTests {
         let expected = goodTimes.flatMap { [$0, $0] }
         #expect(effectiveTimes.count == expected.count)
         #expect(effectiveTimes == expected, "leaf order differs from inbox order")
+    }
+
+    @Test("11073 APDUs of two agents interleaved with JSON payloads in one batch: sessions see their APDUs in order, leaves follow the inbox")
+    func personalHealthAPDUsInOneBatch() throws {
+        let ward = try SigningTests.makeWard()
+        defer { try? FileManager.default.removeItem(atPath: ward.directory) }
+        var config = TestSupport.config(directory: ward.directory, brokerPort: 1)
+        config.identity = .init(keystore: ward.keystore.directory)
+        // No broker here, so every manager reply fails to send and is logged as an error.
+        var logger = TestSupport.quietLogger
+        logger.logLevel = .critical
+        let gateway = try Gateway(config: config, logger: logger)
+
+        // Two agents, associated beforehand with an offline manager so they can encode reports;
+        // the gateway's own sessions start from the AARQs in the inbox.
+        var agents = [
+            try SimulatedAgent(specialization: .pulseOximeter, systemId: SystemId(0x0011_2233_4455_0001), seed: 3),
+            try SimulatedAgent(specialization: .bloodPressure, systemId: SystemId(0x0011_2233_4455_0002), seed: 4),
+        ]
+        var aarqs: [[UInt8]] = []
+        for i in agents.indices {
+            _ = try Enrollment.enroll(kind: .device, id: agents[i].deviceId, ca: ward.ca, keystore: ward.keystore, validityDays: 30)
+            let aarq = try agents[i].associationRequest(now: .zero)
+            let answers = OfflineDecoder.decode(apdus: [aarq], configId: nil, offsetRule: .fixed(seconds: 0))
+            for response in answers.flatMap(\.responses) { _ = agents[i].receive(response, now: .zero) }
+            #expect(agents[i].state == .operating)
+            aarqs.append(aarq)
+        }
+        func topic(_ agent: SimulatedAgent) -> String { "phd/\(agent.systemId.hex)/agent" }
+
+        /// (device, effective ms) of each Observation, in the order the inbox implies.
+        var expected: [String] = []
+        let base: Int64 = 1_763_719_200_000
+        try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": \(base), \"hr\": 70, \"spo2\": 97}".utf8), qos: 1, receivedAt: Date())
+        expected += ["good@\(base)", "good@\(base)"]
+        for (agent, aarq) in zip(agents, aarqs) { try gateway.journal.appendInbox(topic: topic(agent), payload: aarq, qos: 1, receivedAt: Date()) }
+        for i in 1...60 {
+            let ts = base + Int64(i) * 1000
+            try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": \(ts), \"hr\": \(60 + i % 40), \"spo2\": 97}".utf8), qos: 1, receivedAt: Date())
+            expected += ["good@\(ts)", "good@\(ts)"]
+            for a in agents.indices {
+                let report = try agents[a].measurement(wallClock: Date(timeIntervalSince1970: Double(ts + Int64(a) * 10) / 1000), now: .seconds(i))
+                try gateway.journal.appendInbox(topic: topic(agents[a]), payload: report.apdu, qos: 1, receivedAt: Date())
+                #expect(report.expectedReadings.count == 2)
+                expected += report.expectedReadings.map { "\($0.deviceId)@\(Int64((($0.deviceTime?.instant.timeIntervalSince1970 ?? 0) * 1000).rounded()))" }
+            }
+        }
+        try gateway.drain()
+
+        let stats = try gateway.journal.statistics()
+        #expect(stats.pendingRecords == 0)
+        #expect(try gateway.journal.deadLetters().isEmpty, "an APDU was refused: its session saw it out of order")
+        #expect(stats.observations == expected.count)
+        #expect(stats.signed == expected.count)
+        var leaves: [String] = []
+        for leaf in 0..<UInt64(expected.count) {
+            let observation = try #require(try gateway.journal.observation(leafIndex: leaf), "no Observation at leaf \(leaf)")
+            let resource = try JSONParser.parse(observation.resource)
+            let text = try #require(resource["effectiveDateTime"]?.stringValue)
+            leaves.append("\(observation.deviceId)@\(try #require(FHIRInstant.milliseconds(text), "unreadable effectiveDateTime \(text)"))")
+        }
+        #expect(leaves == expected, "leaf order differs from inbox order")
     }
 }
 

@@ -94,37 +94,56 @@ final class ObservationProcessor: Sendable {
 
     /// What each record becomes, in record order.
     ///
-    /// Decoding, normalizing and signing a JSON or SenML payload depends on nothing but the
-    /// payload, so those records are spread over the cores. An 11073 APDU drives its device's
-    /// manager session, whose state depends on the order of APDUs, so those run in order here.
+    /// An 11073 APDU drives its device's manager session, whose state depends on the order of
+    /// APDUs, so the session steps run first, in record order. What remains (decoding a JSON or
+    /// SenML payload, normalizing and signing any record's readings) depends on nothing but the
+    /// record, so it is spread over the cores.
     private func outcomes(of records: [InboxRecord], profiles: ProfileSet) -> [RecordOutcome] {
-        var ordered = [RecordOutcome?](repeating: nil, count: records.count)
-        var independent: [(index: Int, route: (profile: DeviceProfile, deviceId: String)?)] = []
-        for (i, record) in records.enumerated() {
+        let work: [RecordWork] = records.map { record in
             let route = profiles.route(topic: record.topic)
             if let (profile, deviceId) = route, profile.format == .ieee11073 {
-                ordered[i] = processAPDU(record, profile: profile, deviceId: deviceId)
-            } else {
-                independent.append((i, route))
+                return stepSession(record, profile: profile, deviceId: deviceId)
             }
+            return .payload(route: route)
         }
-        let workers = min(ObservationProcessor.workers, max(1, independent.count / ObservationProcessor.minimumRecordsPerWorker))
-        if workers <= 1 {
-            for (i, route) in independent { ordered[i] = process(records[i], route: route) }
-        } else {
-            let independent = independent
-            let results = Mutex<[(Int, RecordOutcome)]>([])
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var mine: [(Int, RecordOutcome)] = []
-                for k in stride(from: worker, to: independent.count, by: workers) {
-                    let (i, route) = independent[k]
-                    mine.append((i, process(records[i], route: route)))
-                }
-                results.withLock { $0 += mine }
+        let workers = min(ObservationProcessor.workers, max(1, records.count / ObservationProcessor.minimumRecordsPerWorker))
+        guard workers > 1 else { return records.indices.map { finish(records[$0], work[$0]) } }
+        let results = Mutex<[(Int, RecordOutcome)]>([])
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var mine: [(Int, RecordOutcome)] = []
+            for i in stride(from: worker, to: records.count, by: workers) { mine.append((i, finish(records[i], work[i]))) }
+            results.withLock { $0 += mine }
+        }
+        var ordered = [RecordOutcome](repeating: RecordOutcome(), count: records.count)
+        for (i, outcome) in results.withLock({ $0 }) { ordered[i] = outcome }
+        return ordered
+    }
+
+    /// What is left to do for a record once its order-dependent part ran.
+    private enum RecordWork: Sendable {
+        /// A JSON or SenML payload, routed (nil: no profile claims its topic).
+        case payload(route: (profile: DeviceProfile, deviceId: String)?)
+        /// An 11073 APDU whose session step gave `outcome` (replies, dead letters) and these readings.
+        case readings(RecordOutcome, [Reading], deviceId: String)
+    }
+
+    private func finish(_ record: InboxRecord, _ work: RecordWork) -> RecordOutcome {
+        switch work {
+        case .payload(let route):
+            return process(record, route: route)
+        case .readings(var outcome, let readings, let deviceId):
+            guard !readings.isEmpty else { return outcome }
+            var processed: [Processed] = []
+            do throws(PayloadDecodeError) {
+                let fallbackKey = Normalizer.payloadKey(record.payload)
+                for reading in readings { processed.append(try observation(reading, range: nil, record: record, fallbackKey: fallbackKey)) }
+            } catch {
+                outcome.letters.append(deadLetter(record, deviceId: deviceId, error))
+                return outcome
             }
-            for (i, outcome) in results.withLock({ $0 }) { ordered[i] = outcome }
+            outcome.processed = processed
+            return outcome
         }
-        return ordered.map { $0 ?? RecordOutcome() }
     }
 
     /// One per core: the commit that follows is serial, so more would only contend.
@@ -182,9 +201,9 @@ final class ObservationProcessor: Sendable {
         }
     }
 
-    /// One IEEE 11073-20601 APDU: the device's manager session answers it; its readings are
-    /// normalized and signed like any other.
-    private func processAPDU(_ record: InboxRecord, profile: DeviceProfile, deviceId: String) -> RecordOutcome {
+    /// One IEEE 11073-20601 APDU through the device's manager session: the replies, the dead
+    /// letters, and the readings still to be normalized and signed.
+    private func stepSession(_ record: InboxRecord, profile: DeviceProfile, deviceId: String) -> RecordWork {
         let result = managers.receive(record.payload, deviceKey: deviceId)
         var outcome = RecordOutcome()
         if let replyTopic = (profile.managerTopic.flatMap { try? TopicPattern($0) })?.topic(forDevice: deviceId) {
@@ -192,25 +211,18 @@ final class ObservationProcessor: Sendable {
         }
         if let rejection = result.rejection {
             outcome.letters = [deadLetter(record, deviceId: deviceId, PayloadDecodeError(.protocolError, rejection.description))]
-            return outcome
+            return .readings(outcome, [], deviceId: deviceId)
         }
         for excluded in result.deadLetters {
             outcome.letters.append(deadLetter(record, deviceId: deviceId, PayloadDecodeError(.excludedMeasurement, excluded.description)))
         }
-        var processed: [Processed] = []
-        do throws(PayloadDecodeError) {
-            for reading in result.readings {
-                guard PHDIdentity.matches(topicDevice: deviceId, readingDevice: reading.deviceId) else {
-                    throw PayloadDecodeError(.protocolError, "the agent's System-Id \(reading.deviceId) is not the device \(deviceId) its topic names")
-                }
-                processed.append(try observation(reading, range: nil, record: record, fallbackKey: Normalizer.payloadKey(record.payload)))
-            }
-        } catch {
+        // All of an APDU's readings or none.
+        for reading in result.readings where !PHDIdentity.matches(topicDevice: deviceId, readingDevice: reading.deviceId) {
+            let error = PayloadDecodeError(.protocolError, "the agent's System-Id \(reading.deviceId) is not the device \(deviceId) its topic names")
             outcome.letters.append(deadLetter(record, deviceId: deviceId, error))
-            return outcome
+            return .readings(outcome, [], deviceId: deviceId)
         }
-        outcome.processed = processed
-        return outcome
+        return .readings(outcome, result.readings, deviceId: deviceId)
     }
 
     private func observation(_ reading: Reading, range: PlausibleRange?, record: InboxRecord, fallbackKey: String) throws(PayloadDecodeError) -> Processed {
