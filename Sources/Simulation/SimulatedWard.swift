@@ -3,7 +3,7 @@ import Logging
 import MQTTIngest
 
 /// Many simulated devices publishing over one MQTT connection at a steady total rate.
-public final class SimulatedWard: Sendable {
+public final class SimulatedWard: RoundPublisher {
     public let devices: [SimulatedDevice]
     private let client: MQTTClient
 
@@ -27,28 +27,22 @@ public final class SimulatedWard: Sendable {
     public func waitUntilConnected(timeout: Duration) async -> Bool { await client.waitUntilReady(timeout: timeout) }
 
     /// Publishes one payload per device per round, `rounds` times, at `roundsPerSecond`.
-    /// Device times advance by at least one millisecond per round so every payload is distinct.
-    public func run(rounds: Int, roundsPerSecond: Double, onRound: @Sendable (_ round: Int, _ deviceTimeMs: Int64) -> Void = { _, _ in }) async throws -> Int {
+    /// Device times advance by at least one millisecond per round so every payload is distinct;
+    /// `onRound` runs after each round with its device time and the wall time it began.
+    public func run(
+        rounds: Int, roundsPerSecond: Double,
+        onRound: @Sendable (_ round: Int, _ deviceTimeMs: Int64, _ startedAtMs: Double) -> Void = { _, _, _ in }
+    ) async throws -> Int {
         var devices = self.devices
         var published = 0
-        let clock = ContinuousClock()
-        let start = clock.now
-        let interval = 1.0 / roundsPerSecond
-        var lastMs: Int64 = 0
-        for round in 0..<rounds {
-            try Task.checkCancellation()
-            let due = start + .seconds(interval * Double(round))
-            if due > clock.now { try await Task.sleep(until: due, clock: clock) }
-            // Whole, strictly increasing milliseconds: the device time of this round's payloads.
-            let ms = max(lastMs + 1, Int64((Date().timeIntervalSince1970 * 1000).rounded()))
-            lastMs = ms
+        try await RoundPacer.run(rounds: rounds, roundsPerSecond: roundsPerSecond) { round, ms, started in
             let now = Date(timeIntervalSince1970: Double(ms) / 1000)
             for index in devices.indices {
                 let payload = devices[index].nextPayload(at: now)
                 try client.publish(topic: devices[index].topic, payload: payload, qos: 1)
                 published += 1
             }
-            onRound(round, ms)
+            onRound(round, ms, started)
         }
         return published
     }

@@ -4,15 +4,20 @@ import Testing
 
 @Suite("wardgate bench: a short run reports every field the issue names, and loses nothing", .serialized)
 struct BenchSmokeTests {
+    /// Runs `wardgate bench ... --format json` and parses what it printed.
+    static func bench(_ arguments: [String]) throws -> JSONValue {
+        let run = try ProofTests.run(["bench"] + arguments + ["--format", "json", "--profiles", TestSupport.shippedProfiles])
+        try #require(run.status == 0, "\(run.output.suffix(2000))")
+        let json = try #require(run.output.firstIndex(of: "{").map { String(run.output[$0...]) })
+        return try JSONParser.parse(Array(json.utf8))
+    }
+
+    static func number(_ value: JSONValue?) -> Double? { value?.numberLexeme.flatMap(Double.init) }
+
     @Test("bench --format json: the fields exist with the right types; lost and duplicated are 0; readings were anchored")
     func shortRun() throws {
-        let run = try ProofTests.run([
-            "bench", "--rate", "100", "--devices", "3", "--duration", "3", "--format", "json", "--profiles", TestSupport.shippedProfiles,
-        ])
-        #expect(run.status == 0, "\(run.output.suffix(2000))")
-        let json = try #require(run.output.firstIndex(of: "{").map { String(run.output[$0...]) })
-        let result = try JSONParser.parse(Array(json.utf8))
-        func number(_ value: JSONValue?) -> Double? { value?.numberLexeme.flatMap(Double.init) }
+        let result = try Self.bench(["--rate", "100", "--devices", "3", "--duration", "3"])
+        let number = Self.number
         for field in ["readingsPerSecond", "baselineSubscriberPerSecond", "ratioToSubscriber", "cpuSecondsPer1000",
                       "rssBytesPeak", "rssBytesSteady", "journalBytesPerReading", "lost", "duplicated"] {
             #expect(number(result[field]) != nil, "\(field) is missing or not a number")
@@ -30,14 +35,8 @@ struct BenchSmokeTests {
 
     @Test("bench --backlog: the backlog builds with the ledger down (every leaf unanchored), then drains; nothing lost")
     func backlogRun() throws {
-        let run = try ProofTests.run([
-            "bench", "--rate", "100", "--devices", "3", "--duration", "3", "--backlog", "300", "--format", "json",
-            "--profiles", TestSupport.shippedProfiles,
-        ])
-        #expect(run.status == 0, "\(run.output.suffix(2000))")
-        let json = try #require(run.output.firstIndex(of: "{").map { String(run.output[$0...]) })
-        let result = try JSONParser.parse(Array(json.utf8))
-        func number(_ value: JSONValue?) -> Double? { value?.numberLexeme.flatMap(Double.init) }
+        let result = try Self.bench(["--rate", "100", "--devices", "3", "--duration", "3", "--backlog", "300"])
+        let number = Self.number
         let backlog = try #require(result["backlog"]?["samples"] != nil ? result["backlog"] : nil, "no backlog object")
         let readings = try #require(number(backlog["readings"]))
         #expect(readings >= 300)
@@ -57,5 +56,25 @@ struct BenchSmokeTests {
         #expect(number(result["lost"]) == 0)
         #expect(number(result["duplicated"]) == 0)
         #expect(number(result["latencyMs"]?["anchored"]?["p50"]) != nil)
+    }
+
+    @Test("bench --payload ieee11073: agents associate, every scan report becomes 2 signed, logged Observations; nothing lost")
+    func personalHealthRun() throws {
+        let result = try Self.bench(["--payload", "ieee11073", "--rate", "60", "--devices", "4", "--duration", "3"])
+        let number = Self.number
+        #expect(result["payload"]?.stringValue == "ieee11073")
+        let published = try #require(number(result["published"]))
+        #expect(published > 0)
+        // Two numerics per report (SpO2 + pulse, or the pressure panel + pulse), each signed and in the log.
+        #expect(number(result["observations"]) == 2 * published)
+        #expect(number(result["signedObservations"]) == 2 * published)
+        #expect(number(result["loggedObservations"]) == 2 * published)
+        #expect(number(result["lost"]) == 0)
+        #expect(number(result["duplicated"]) == 0)
+        #expect((number(result["readingsPerSecond"]) ?? 0) > 0)
+        #expect((number(result["baselineSubscriberPerSecond"]) ?? 0) > 0, "the plain subscriber saw no scan reports")
+        #expect(number(result["latencyMs"]?["anchored"]?["p99"]) != nil)
+        // A refused or unconfirmed report would leave a note from the agents.
+        #expect(result["notes"]?.arrayValue?.isEmpty == true, "\(result["notes"].map { $0.serialized } ?? "no notes field")")
     }
 }

@@ -149,7 +149,7 @@ final class PublishRecorder: Sendable {
         defer { ward.stop() }
         guard await ward.waitUntilConnected(timeout: .seconds(10)) else { throw SimulationError.publish("simulated ward could not connect") }
         let ids = ward.devices.map(\.id)
-        _ = try await ward.run(rounds: rounds, roundsPerSecond: roundsPerSecond) { round, time in
+        _ = try await ward.run(rounds: rounds, roundsPerSecond: roundsPerSecond) { round, time, _ in
             self.record(ids, time)
             onRound(round)
         }

@@ -80,7 +80,7 @@ public struct DemoRunner: Sendable {
         let visitorPayloads = (0..<rounds).map { visitor.nextPayload(at: Date().addingTimeInterval(Double($0))) }
         let started = Date()
         let publisher = Task {
-            try await ward.run(rounds: rounds, roundsPerSecond: ratePerDevice) { round, _ in
+            try await ward.run(rounds: rounds, roundsPerSecond: ratePerDevice) { round, _, _ in
                 // One faulty wearable: every fifth round it sends a truncated payload, which is
                 // dead-lettered while every other device keeps flowing.
                 if round % 5 == 4 { try? ward.publish(topic: faultyTopic, payload: Array("{\"ts\": 17637".utf8)) }
