@@ -31,6 +31,11 @@ struct BenchSmokeTests {
         #expect(number(result["duplicated"]) == 0)
         #expect((number(result["published"]) ?? 0) > 0)
         #expect((number(result["readingsPerSecond"]) ?? 0) > 0)
+        // The steady RSS splits into anonymous memory and mapped files, each part of the whole.
+        let steady = try #require(number(result["rssBytesSteady"]))
+        let anonymous = try #require(number(result["rssAnonymousBytesSteady"]))
+        let files = try #require(number(result["rssFileBytesSteady"]))
+        #expect(anonymous > 0 && files > 0 && anonymous + files <= steady)
     }
 
     @Test("bench --backlog: the backlog builds with the ledger down (every leaf unanchored), then drains; nothing lost")

@@ -66,6 +66,14 @@ public struct LatencyPercentiles: Sendable {
     }
 }
 
+/// Resident memory from /proc/self/status, in bytes. Mapped files are mostly the code of the
+/// binary and the Swift runtime and Foundation libraries: clean pages the kernel can drop.
+public struct ResidentMemory: Sendable {
+    public var total: Int?
+    public var anonymous: Int?
+    public var files: Int?
+}
+
 public struct FindMaxStep: Sendable {
     public let targetRate: Double
     public let publishedPerSecond: Double
@@ -111,7 +119,8 @@ public struct BenchResult: Sendable {
     public var anchored = LatencyPercentiles.none
     public var cpuSecondsPer1000: Double?
     public var rssBytesPeak: Int?
-    public var rssBytesSteady: Int?
+    public var rssSteady = ResidentMemory()
+    public var rssBytesSteady: Int? { rssSteady.total }
     public var journalBytesPerReading: Double?
     public var lost = 0
     public var duplicated = 0
@@ -174,6 +183,8 @@ public struct BenchResult: Sendable {
             "cpuSecondsPer1000": n(cpuSecondsPer1000),
             "rssBytesPeak": i(rssBytesPeak),
             "rssBytesSteady": i(rssBytesSteady),
+            "rssAnonymousBytesSteady": i(rssSteady.anonymous),
+            "rssFileBytesSteady": i(rssSteady.files),
             "journalBytesPerReading": n(journalBytesPerReading),
             "lost": .integer(lost),
             "duplicated": .integer(duplicated),
@@ -191,6 +202,7 @@ public struct BenchResult: Sendable {
 
     public var text: String {
         func f(_ v: Double?, _ digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "n/a" }
+        func mib(_ v: Int?) -> String { v.map { "\($0 / 1_048_576) MiB" } ?? "n/a" }
         func lat(_ l: LatencyPercentiles) -> String {
             l.count == 0 ? "n/a" : "p50 \(f(l.p50)) ms  p99 \(f(l.p99)) ms  p99.9 \(f(l.p999)) ms  (\(l.count) readings)"
         }
@@ -218,14 +230,13 @@ public struct BenchResult: Sendable {
             "  latency publish -> signed+logged leaf committed: \(lat(signed))",
             "  latency publish -> anchored:  \(lat(anchored)) (embedded ledger, batch maxLeaves 1000 / maxAge 1 s)",
             "  CPU seconds per 1000 readings: \(f(cpuSecondsPer1000, 3)) (whole process: gateway + simulator + poller)",
-            "  RSS peak / steady:            \(rssBytesPeak.map { "\($0 / 1_048_576) MiB" } ?? "n/a") / \(rssBytesSteady.map { "\($0 / 1_048_576) MiB" } ?? "n/a")",
+            "  RSS peak / steady:            \(mib(rssBytesPeak)) / \(mib(rssBytesSteady)) (steady: heap and other anonymous \(mib(rssSteady.anonymous)), mapped files such as code \(mib(rssSteady.files)))",
             "  journal bytes per reading:    \(f(journalBytesPerReading, 0))",
             "  published \(published), inbox records \(inboxRecords) (redeliveries \(redeliveries)), observations \(observations) (signed \(signedObservations), logged \(loggedObservations))",
             "  lost \(lost), duplicated \(duplicated)",
             "  commit times are polled every \(f(pollIntervalMs)) ms: durable/signed/anchored latencies are upper bounds at that resolution",
         ]
         if let b = backlog {
-            func mib(_ v: Int?) -> String { v.map { "\($0 / 1_048_576) MiB" } ?? "n/a" }
             lines.append("  backlog: \(b.readings) readings published with the ledger down (filled at \(f(b.fillReadingsPerSecond)) readings/s), then the run above while it drained")
             for sample in b.samples {
                 lines.append("    \(sample.readings) readings: \(sample.unanchoredLeaves) unanchored leaves, RSS \(mib(sample.rssBytes)), journal \(f(Double(sample.journalBytes) / 1_048_576)) MiB")

@@ -149,7 +149,7 @@ public struct BenchRunner: Sendable {
             cpuAtStart = Self.cpuSeconds()
             let steady = try await phase(rate: options.rate, seconds: options.duration - warmup)
             cpuAtEnd = Self.cpuSeconds()
-            result.rssBytesSteady = Self.procStatus("VmRSS")
+            result.rssSteady = Self.residentMemory()
             totalPublished += steady.2
             windowStart = steady.0
             windowEnd = steady.1
@@ -157,14 +157,14 @@ public struct BenchRunner: Sendable {
         } else {
             let stepSeconds = max(3, min(options.duration, 8))
             var rate = options.rate
-            var best: (rate: Double, start: Double, end: Double, cpu0: Double, cpu1: Double, rss: Int?, published: Double)?
+            var best: (rate: Double, start: Double, end: Double, cpu0: Double, cpu1: Double, rss: ResidentMemory, published: Double)?
             for _ in 0..<10 {
                 let backlog0 = totalPublished - seen().processed
                 let cpu0 = Self.cpuSeconds()
                 let processed0 = seen().processed
                 let p = try await phase(rate: rate, seconds: stepSeconds)
                 let cpu1 = Self.cpuSeconds()
-                let rss = Self.procStatus("VmRSS")
+                let rss = Self.residentMemory()
                 totalPublished += p.2
                 let processed1 = seen().processed
                 let backlog1 = totalPublished - Int(processed1)
@@ -191,7 +191,7 @@ public struct BenchRunner: Sendable {
                 windowEnd = best.end
                 cpuAtStart = best.cpu0
                 cpuAtEnd = best.cpu1
-                result.rssBytesSteady = best.rss
+                result.rssSteady = best.rss
                 result.publishedPerSecond = best.published
             } else {
                 result.notes.append("not even the starting rate \(options.rate)/s was sustained; lower --rate")
@@ -354,6 +354,10 @@ public struct BenchRunner: Sendable {
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func residentMemory() -> ResidentMemory {
+        ResidentMemory(total: procStatus("VmRSS"), anonymous: procStatus("RssAnon"), files: procStatus("RssFile"))
     }
 
     /// A `kB` field of /proc/self/status, in bytes.
