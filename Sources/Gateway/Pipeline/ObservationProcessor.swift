@@ -281,11 +281,22 @@ final class ObservationProcessor: Sendable {
 
 /// Lets the processor publish once the MQTT client exists (it is created after the processor).
 final class ReplyChannel: Sendable {
-    private let sender = Mutex<(@Sendable (String, [UInt8]) -> Void)?>(nil)
+    /// The function is boxed in a class because a function value stored straight in a generic
+    /// `Mutex` is re-wrapped in reabstraction thunks on every `withLock` that passes it inout:
+    /// each reply then called through two more thunks than the one before it.
+    private final class Sender: Sendable {
+        let send: @Sendable (String, [UInt8]) -> Void
+        init(_ send: @escaping @Sendable (String, [UInt8]) -> Void) { self.send = send }
+    }
 
-    func connect(_ send: @escaping @Sendable (String, [UInt8]) -> Void) { sender.withLock { $0 = send } }
+    private let sender = Mutex<Sender?>(nil)
 
-    func send(topic: String, payload: [UInt8]) { sender.withLock { $0 }?(topic, payload) }
+    func connect(_ send: @escaping @Sendable (String, [UInt8]) -> Void) {
+        let box = Sender(send)
+        sender.withLock { $0 = box }
+    }
+
+    func send(topic: String, payload: [UInt8]) { sender.withLock { $0 }?.send(topic, payload) }
 }
 
 /// A short human-readable value of an Observation, for the demo's live view.
