@@ -30,6 +30,9 @@ struct WriterTests {
         #expect(written("\u{7F}") == "\"\u{7F}\"")
         #expect(written("é€\u{2028}\u{2029}😀\u{FEFF}") == "\"é€\u{2028}\u{2029}😀\u{FEFF}\"")
         #expect(written("") == #""""#)
+        // Escapes between, before and after runs of plain text.
+        #expect(written("ab\"c\\d\ne\u{01}fé") == #""ab\"c\\d\ne\u0001fé""#)
+        #expect(written("\"\"x\t") == #""\"\"x\t""#)
     }
 
     @Test("every control character U+0000…U+001F is escaped, and reads back as itself")
