@@ -74,7 +74,8 @@ final class GatewayLog: Sendable {
             let canonical = try canonicalObservations[entry.id] ?? JCS.canonicalize(JSONParser.parse(entry.resource))
             let leaf = try LeafEncoding.leafData(canonicalObservation: canonical, jws: signature.jws, certificateThumbprint: signature.certificateThumbprint)
             hashes.append(RFC9162.leafHash(leaf))
-            leaves.append(leaf)
+            // Kept only for the batches a checkpoint signer cuts.
+            if signer != nil { leaves.append(leaf) }
         }
         let range = try tree.append(contentsOf: hashes, in: db)
         for (offset, (entry, _)) in signed.enumerated() {
