@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "Nomenclature", swiftSettings: strict),
         .target(name: "CivilTime", swiftSettings: strict),
         .target(name: "JSONDocument", swiftSettings: strict),
+        .target(name: "HexEncoding", swiftSettings: strict),
         .target(
             name: "StrictYAML",
             dependencies: [.product(name: "Yams", package: "Yams")],
@@ -43,7 +44,7 @@ let package = Package(
         .target(
             name: "Observations",
             dependencies: [
-                "Nomenclature", "JSONDocument", "CivilTime",
+                "Nomenclature", "JSONDocument", "CivilTime", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -55,13 +56,13 @@ let package = Package(
         ),
         .target(
             name: "IEEE11073",
-            dependencies: ["Nomenclature", "Observations", "CivilTime"],
+            dependencies: ["Nomenclature", "Observations", "CivilTime", "HexEncoding"],
             swiftSettings: strict
         ),
         .target(
             name: "DeviceIdentity",
             dependencies: [
-                "JSONDocument", "CivilTime",
+                "JSONDocument", "CivilTime", "HexEncoding",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -72,6 +73,7 @@ let package = Package(
         .target(
             name: "TransparencyLog",
             dependencies: [
+                "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -93,7 +95,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
-                "Journal", "TransparencyLog", "DeviceIdentity", "JSONDocument",
+                "Journal", "TransparencyLog", "DeviceIdentity", "JSONDocument", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,7 +123,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
-                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger",
+                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "HexEncoding",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -135,7 +137,7 @@ let package = Package(
             name: "wardgate",
             dependencies: [
                 "Gateway", "DeviceProfiles", "Observations", "Journal", "Simulation", "DeviceIdentity", "IEEE11073", "TransparencyLog",
-                "JSONDocument", "Ledger",
+                "JSONDocument", "Ledger", "HexEncoding",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -152,6 +154,7 @@ let package = Package(
 
         .testTarget(name: "NomenclatureTests", dependencies: ["Nomenclature"], swiftSettings: strict),
         .testTarget(name: "JSONDocumentTests", dependencies: ["JSONDocument"], swiftSettings: strict),
+        .testTarget(name: "HexEncodingTests", dependencies: ["HexEncoding"], swiftSettings: strict),
         .testTarget(
             name: "DeviceProfilesTests",
             dependencies: ["DeviceProfiles", "Observations", "JSONDocument", "Nomenclature", "StrictYAML"],
@@ -171,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "TransparencyLogTests",
             dependencies: [
-                "TransparencyLog",
+                "TransparencyLog", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -181,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "DeviceIdentityTests",
             dependencies: [
-                "DeviceIdentity", "JSONDocument",
+                "DeviceIdentity", "JSONDocument", "HexEncoding",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HexEncoding
 import JSONDocument
 import Nomenclature
 
@@ -85,7 +86,7 @@ public struct Normalizer: Sendable {
             material += "received:" + fallbackKey
         }
         let digest = SHA256.hash(data: Array(material.utf8))
-        return lowercaseHex(digest.prefix(16))
+        return Hex.encode(digest.prefix(16))
     }
 }
 
@@ -134,16 +135,6 @@ extension Normalizer {
     /// A key for readings without a device time: the SHA-256 of the raw payload, so the same
     /// message redelivered maps to the same reading id.
     public static func payloadKey(_ payload: [UInt8]) -> String {
-        lowercaseHex(SHA256.hash(data: payload))
-    }
-
-    static func lowercaseHex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.encode(SHA256.hash(data: payload))
     }
 }

@@ -1,8 +1,9 @@
 import Crypto
+@testable import DeviceIdentity
 import Foundation
+import HexEncoding
 import Testing
 import X509
-@testable import DeviceIdentity
 
 @Suite("Enrollment and keystore")
 struct EnrollmentTests {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import HexEncoding
 import Testing
 @testable import TransparencyLog
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HexEncoding
 import SwiftASN1
 import X509
 
@@ -259,7 +260,7 @@ public struct CertificateAuthority: Sendable {
         var entries: [CRLBuilder.Entry] = []
         for record in index.certificates {
             guard let revocation = record.revocation else { continue }
-            guard let serial = Hex.decode(record.serial) else {
+            guard let serial = try? Hex.decode(record.serial) else {
                 throw .malformedFile(path: indexPath, reason: "invalid serial \(record.serial)")
             }
             entries.append(.init(serial: serial, revocationDate: revocation.date, reason: revocation.reason))

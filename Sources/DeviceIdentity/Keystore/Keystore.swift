@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HexEncoding
 import X509
 
 /// The gateway's keystore: what the pipeline needs to sign, and nothing of the CA's secrets.

@@ -1,4 +1,5 @@
 import Crypto
+import HexEncoding
 import SwiftASN1
 import X509
 

@@ -1,6 +1,7 @@
 import Crypto
 import DeviceIdentity
 import Foundation
+import HexEncoding
 import JSONDocument
 import Journal
 import Observations
@@ -88,7 +89,7 @@ public enum ProofBundle {
         }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     static func bytes(hex text: String) -> [UInt8]? {
         let chars = Array(text.utf8)

@@ -1,3 +1,5 @@
+import HexEncoding
+
 /// One 11073-20601 APDU, as it travels between agent and manager.
 public enum APDU: Sendable, Hashable {
     case aarq(AssociationRequest)
@@ -134,31 +136,8 @@ func hex16(_ value: UInt16) -> String {
 /// Hex text helpers for logs, identifiers and the decode command.
 public enum MDERHex {
     /// Lower-case hex of a byte sequence, for messages and identifiers.
-    public static func string(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        var text = ""
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return text
-    }
+    public static func string(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     /// Bytes from hex text (whitespace ignored); nil if it is not an even run of hex digits.
-    public static func bytes(_ text: String) -> [UInt8]? {
-        let digits = text.filter { !$0.isWhitespace }
-        // UInt8(_:radix:) would accept a sign ("+f"): allow ASCII hex digits only.
-        guard digits.count % 2 == 0, digits.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
-        var result: [UInt8] = []
-        result.reserveCapacity(digits.count / 2)
-        var index = digits.startIndex
-        while index < digits.endIndex {
-            let next = digits.index(index, offsetBy: 2)
-            guard let byte = UInt8(digits[index..<next], radix: 16) else { return nil }
-            result.append(byte)
-            index = next
-        }
-        return result
-    }
+    public static func bytes(_ text: String) -> [UInt8]? { try? Hex.decode(ignoringWhitespace: text) }
 }

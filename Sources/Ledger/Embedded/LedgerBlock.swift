@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HexEncoding
 import TransparencyLog
 
 /// One block of the embedded ledger. The hash covers every field but the signature:

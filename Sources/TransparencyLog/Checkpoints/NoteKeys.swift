@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HexEncoding
 
 /// C2SP signed-note signature type bytes used here.
 public enum NoteSignatureType: UInt8, Sendable {

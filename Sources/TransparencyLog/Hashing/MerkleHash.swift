@@ -1,3 +1,5 @@
+import HexEncoding
+
 /// A 32-byte SHA-256 value: a leaf hash, a node hash or a tree root.
 ///
 /// Stored inline as four 64-bit words (no heap allocation), so large arrays

@@ -1,3 +1,5 @@
+import HexEncoding
+
 /// Bad input to a `wardgate log` command.
 public struct LogToolError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DeviceProfiles
 import Foundation
+import HexEncoding
 import IEEE11073
 import JSONDocument
 import Observations
@@ -60,7 +61,7 @@ struct DecodeCommand: ParsableCommand {
         if let payload {
             bytes = Array(payload.utf8)
         } else {
-            guard let decoded = Hex.decode(payloadHex ?? "") else {
+            guard let decoded = try? Hex.decode(ignoringWhitespace: payloadHex ?? "") else {
                 CommandSupport.printError("--payload-hex is not an even-length hex string")
                 throw ExitCode(2)
             }
@@ -130,18 +131,3 @@ extension DecodeCommand {
     }
 }
 
-enum Hex {
-    static func decode(_ text: String) -> [UInt8]? {
-        let chars = Array(text.filter { !$0.isWhitespace })
-        guard chars.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(chars.count / 2)
-        var i = 0
-        while i < chars.count {
-            guard let byte = UInt8(String(chars[i...i + 1]), radix: 16) else { return nil }
-            bytes.append(byte)
-            i += 2
-        }
-        return bytes
-    }
-}
