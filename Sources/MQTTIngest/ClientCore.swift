@@ -67,6 +67,9 @@ final class ClientCore: Sendable {
         mosquitto_user_data_set(mosq, Unmanaged.passUnretained(self).toOpaque())
         try check(mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, Int32(settings.protocolVersion.rawValue)), "protocol version")
         try check(mosquitto_threaded_set(mosq, true), "threaded mode")
+        // Nagle's algorithm holds a small packet (a PUBACK, an 11073 confirmation) back until the
+        // previous one is acknowledged; the broker's in-flight window then waits on our PUBACKs.
+        try check(mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY")
         if let tls = settings.tls {
             try check(mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil), "TLS files (ca \(tls.caFile))")
             try check(mosquitto_tls_opts_set(mosq, 1, nil, nil), "TLS peer verification")
@@ -132,6 +135,16 @@ final class ClientCore: Sendable {
 
     private var disconnectWritten: Bool {
         disconnectQueued.load(ordering: .acquiring) && !mosquitto_want_write(handle.raw)
+    }
+
+    /// Whether the connection's socket has Nagle's algorithm off; nil while there is no socket.
+    var socketHasNoDelay: Bool? {
+        let socket = mosquitto_socket(handle.raw)
+        guard socket >= 0 else { return nil }
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length) == 0 else { return nil }
+        return value != 0
     }
 
     /// Packets read before one commit, so one burst cannot hold every PUBACK back for long.

@@ -84,6 +84,9 @@ public final class MQTTClient: Sendable {
         try core.publish(topic: topic, payload: payload, qos: qos, retain: retain)
     }
 
+    /// Whether the connection's socket has Nagle's algorithm off (nil while not connected).
+    var socketHasNoDelay: Bool? { core.socketHasNoDelay }
+
     /// Publishes not yet acknowledged by the broker.
     public var unacknowledgedPublishes: Int { core.status.statistics.publishesOutstanding }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import MQTTIngest
+@testable import MQTTIngest
 import Simulation
 import Synchronization
 import Testing
@@ -8,6 +8,18 @@ import Testing
 @Suite("MQTT client over a real mosquitto")
 struct MQTTClientTests {
     let logger = Logger(label: "test.mqtt")
+
+    @Test("the socket has Nagle's algorithm off: a PUBACK or an 11073 reply is not held back for the previous one's ACK")
+    func noDelay() async throws {
+        let broker = try PrivateBroker.start()
+        defer { broker.stop() }
+        let client = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "no-delay", cleanStart: true), logger: logger)
+        #expect(client.socketHasNoDelay == nil, "no socket before the connection")
+        client.start()
+        defer { client.stop() }
+        #expect(await client.waitUntilReady(timeout: .seconds(10)))
+        #expect(client.socketHasNoDelay == true)
+    }
 
     @Test("a message whose commit is refused is not acknowledged: the broker redelivers it")
     func refusedMessageIsRedelivered() async throws {
