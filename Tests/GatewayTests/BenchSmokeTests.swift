@@ -54,7 +54,9 @@ struct BenchSmokeTests {
             #expect(unanchored == 5 * (number(sample["readings"]) ?? -1))
             #expect(unanchored > previous)
             previous = unanchored
-            #expect(number(sample["rssBytes"]) != nil)
+            let rss = try #require(number(sample["rssBytes"]))
+            let anonymous = try #require(number(sample["rssAnonymousBytes"]))
+            #expect(anonymous > 0 && anonymous < rss)
         }
         #expect((number(backlog["drainSeconds"]) ?? -1) >= 0, "the backlog never drained")
         #expect((number(result["published"]) ?? 0) > readings)

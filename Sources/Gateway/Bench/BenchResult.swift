@@ -91,6 +91,8 @@ public struct BacklogFigures: Sendable {
         public let readings: Int
         public let unanchoredLeaves: UInt64
         public let rssBytes: Int?
+        /// The heap and other anonymous memory: what would grow if the backlog lived in memory.
+        public let rssAnonymousBytes: Int?
         public let journalBytes: Int64
     }
 
@@ -164,6 +166,7 @@ public struct BenchResult: Sendable {
         if let b = backlog {
             let samples: [JSONValue] = b.samples.map {
                 ["readings": .integer($0.readings), "unanchoredLeaves": .integer($0.unanchoredLeaves), "rssBytes": i($0.rssBytes),
+                 "rssAnonymousBytes": i($0.rssAnonymousBytes),
                  "journalBytes": .integer($0.journalBytes)]
             }
             backlogValue = ["readings": .integer(b.readings), "fillReadingsPerSecond": n(b.fillReadingsPerSecond), "drainSeconds": n(b.drainSeconds),
@@ -239,7 +242,7 @@ public struct BenchResult: Sendable {
         if let b = backlog {
             lines.append("  backlog: \(b.readings) readings published with the ledger down (filled at \(f(b.fillReadingsPerSecond)) readings/s), then the run above while it drained")
             for sample in b.samples {
-                lines.append("    \(sample.readings) readings: \(sample.unanchoredLeaves) unanchored leaves, RSS \(mib(sample.rssBytes)), journal \(f(Double(sample.journalBytes) / 1_048_576)) MiB")
+                lines.append("    \(sample.readings) readings: \(sample.unanchoredLeaves) unanchored leaves, RSS \(mib(sample.rssBytes)) (anonymous \(mib(sample.rssAnonymousBytes))), journal \(f(Double(sample.journalBytes) / 1_048_576)) MiB")
             }
             lines.append("    drained in \(f(b.drainSeconds)) s (\(f(b.drainLeavesPerSecond, 0)) leaves/s anchored); RSS after the drain \(mib(b.rssBytesAfterDrain))")
         }

@@ -81,7 +81,8 @@ public struct BenchRunner: Sendable {
                 ? "the simulated 11073 agents did not all associate with the gateway" : "the simulated ward could not connect")
         }
         // Inbox records that are not readings (11073 associations): the poller counts them too.
-        while poller.latest().processed < poller.latest().inbox { try await Task.sleep(for: .milliseconds(10)) }
+        let settled = ContinuousClock.now + .seconds(30)
+        while poller.latest().processed < poller.latest().inbox, ContinuousClock.now < settled { try await Task.sleep(for: .milliseconds(10)) }
         let preamble = poller.latest().inbox
         /// What the poller saw, in readings: inbox records and processed records.
         func seen() -> (inbox: Int, processed: Int) {
@@ -131,7 +132,7 @@ public struct BenchRunner: Sendable {
                 let anchored = (try? gateway.outboxStatus().anchoredSize) ?? 0
                 figures.samples.append(.init(
                     readings: totalPublished, unanchoredLeaves: gateway.logTreeSize - anchored,
-                    rssBytes: Self.procStatus("VmRSS"), journalBytes: Self.directoryBytes(config.stateDirectory)))
+                    rssBytes: Self.procStatus("VmRSS"), rssAnonymousBytes: Self.procStatus("RssAnon"), journalBytes: Self.directoryBytes(config.stateDirectory)))
             }
             figures.readings = totalPublished
             figures.fillReadingsPerSecond = Double(totalPublished) / Date().timeIntervalSince(start)
@@ -305,7 +306,7 @@ public struct BenchRunner: Sendable {
         let bytes = Self.directoryBytes(config.stateDirectory)
         if stats.inboxRecords > 0 { result.journalBytesPerReading = Double(bytes) / Double(stats.inboxRecords) }
 
-        result.notes += devices.problems
+        result.notes += await devices.problems(published: totalPublished)
         await gateway.stop()
         return result
     }

@@ -20,8 +20,9 @@ protocol BenchWorkload: Sendable {
     var publisher: any RoundPublisher { get }
     /// Connects, and for 11073 agents associates; true when every device can publish.
     func connect(timeout: Duration) async throws -> Bool
-    /// Anything the devices were told that a correct run never produces; empty when all is well.
-    var problems: [String] { get }
+    /// Anything the devices saw that a correct run never produces, once `published` readings
+    /// were processed; empty when all is well.
+    func problems(published: Int) async -> [String]
     /// The reading an inbox record carries, or nil for a record that is not one (an AARQ).
     func readingKey(topic: String, payload: [UInt8]) -> PublishLog.Key?
 }
@@ -54,7 +55,7 @@ struct ProfilePayloadWorkload: BenchWorkload {
     var observationsPerReading: Int { devices.first?.readingsPerPayload ?? 5 }
     var topicFilter: String { "wards/#" }
     var deviceTimeResolutionMs: Int64 { 1 }
-    var problems: [String] { [] }
+    func problems(published: Int) async -> [String] { [] }
 
     func connect(timeout: Duration) async throws -> Bool { await ward.waitUntilConnected(timeout: timeout) }
 
@@ -110,10 +111,20 @@ struct PersonalHealthWorkload: BenchWorkload {
     /// AbsoluteTime counts hundredths of a second.
     var deviceTimeResolutionMs: Int64 { 10 }
 
-    var problems: [String] {
+    /// Refusals and unexpected APDUs the agents heard, and reports the manager never confirmed
+    /// (it confirms each one after its commit, so all of them should be by now).
+    func problems(published: Int) async -> [String] {
+        var notes: [String] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ward.confirmedReports < published, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if ward.confirmedReports != published {
+            notes.append("the manager confirmed \(ward.confirmedReports) of the \(published) scan reports")
+        }
         let problems = ward.problems
-        guard problems.count > 0 else { return [] }
-        return ["the 11073 agents heard \(problems.count) refusals or unexpected APDUs, first: " + problems.first.joined(separator: "; ")]
+        if problems.count > 0 {
+            notes.append("the 11073 agents heard \(problems.count) refusals or unexpected APDUs, first: " + problems.first.joined(separator: "; "))
+        }
+        return notes
     }
 
     func connect(timeout: Duration) async throws -> Bool {
