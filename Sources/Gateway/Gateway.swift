@@ -95,9 +95,18 @@ public final class Gateway: Sendable {
         }
         let client = self.client
         let replyLogger = logger
+        // While the broker is away every reply fails; one line per device a minute is enough.
+        let replyFailures = LogThrottle(interval: 60)
         replies.connect { topic, payload in
-            do { try client.publish(topic: topic, payload: payload, qos: 1) } catch {
-                replyLogger.error("11073 manager reply not sent", metadata: ["topic": "\(topic)", "reason": "\(error)"])
+            do {
+                try client.publish(topic: topic, payload: payload, qos: 1)
+                metrics.managerRepliesSent.increment()
+            } catch {
+                metrics.managerRepliesFailed.increment()
+                if replyFailures.shouldLog(topic) {
+                    replyLogger.error("11073 manager reply not sent (counted in wardgate_manager_replies_total{result=\"failed\"}; logged at most once a minute per device)",
+                                      metadata: ["topic": "\(topic)", "reason": "\(error)"])
+                }
             }
         }
     }

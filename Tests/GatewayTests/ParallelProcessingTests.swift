@@ -126,6 +126,10 @@ struct ParallelProcessingTests {
             leaves.append("\(observation.deviceId)@\(try #require(FHIRInstant.milliseconds(text), "unreadable effectiveDateTime \(text)"))")
         }
         #expect(leaves == expected, "leaf order differs from inbox order")
+        // No broker here: each AARE and each confirmation failed to send, and was counted.
+        let metrics = gateway.metrics.snapshot()
+        #expect(metrics["wardgate_manager_replies_total{result=\"failed\"}"] == Double(agents.count + 120))
+        #expect(metrics["wardgate_manager_replies_total{result=\"sent\"}"] == 0)
     }
 }
 

@@ -25,6 +25,9 @@ struct PersonalHealthDeviceTests {
             expected += try agent.sendMeasurement(at: start.addingTimeInterval(Double(i)))
         }
         #expect(await agent.waitForConfirmations(100, timeout: .seconds(60)))
+        // The AARE (and, for the scale, the configuration verdict) and 100 confirmations.
+        #expect(gateway.metrics.snapshot()["wardgate_manager_replies_total{result=\"sent\"}"] >= 101)
+        #expect(gateway.metrics.snapshot()["wardgate_manager_replies_total{result=\"failed\"}"] == 0)
         #expect(try await agent.release())
         try gateway.drain()
 

@@ -13,6 +13,9 @@ public final class GatewayMetrics: Sendable {
     let messagesReceived: CoreMetrics.Counter
     /// Journal transactions that stored received messages: messages ÷ commits is the group-commit factor.
     let inboxCommits: CoreMetrics.Counter
+    /// 11073 manager replies (AARE, confirmations, aborts) handed to the broker, or not.
+    let managerRepliesSent: CoreMetrics.Counter
+    let managerRepliesFailed: CoreMetrics.Counter
     let readingsDecoded: CoreMetrics.Counter
     let observationsStored: CoreMetrics.Counter
     let duplicatesDropped: CoreMetrics.Counter
@@ -43,6 +46,8 @@ public final class GatewayMetrics: Sendable {
         factory = PrometheusMetricsFactory(registry: registry)
         messagesReceived = Counter(label: "wardgate_messages_received_total", factory: factory)
         inboxCommits = Counter(label: "wardgate_inbox_commits_total", factory: factory)
+        managerRepliesSent = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "sent")], factory: factory)
+        managerRepliesFailed = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "failed")], factory: factory)
         readingsDecoded = Counter(label: "wardgate_readings_decoded_total", factory: factory)
         observationsStored = Counter(label: "wardgate_observations_stored_total", factory: factory)
         duplicatesDropped = Counter(label: "wardgate_duplicates_dropped_total", factory: factory)
