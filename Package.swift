@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "StaffAPI",
             dependencies: [
-                "Journal", "JSONDocument",
+                "Journal", "JSONDocument", "Observations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,6 +1,7 @@
 import Foundation
 import JSONDocument
 import Journal
+import Observations
 
 /// `GET /v1/observations`: the query, validated, and the FHIR R4 `searchset` Bundle it answers with.
 public struct ObservationSearch: Sendable, Hashable {
@@ -29,7 +30,9 @@ public struct ObservationSearch: Sendable, Hashable {
             guard seen.insert(name).inserted else { return .failure(SearchError("\(name) is given more than once")) }
             switch name {
             case "device":
-                guard !value.isEmpty, value.count <= 256 else { return .failure(SearchError("device must be 1–256 characters")) }
+                // Checked here, not left to the journal: SQLite gets text as a C string, so
+                // "dev-2\0" would be searched as "dev-2".
+                if let problem = DeviceIdentifier.problem(value) { return .failure(SearchError("device \(problem)")) }
                 search.deviceId = value
             case "since":
                 guard let date = parseRFC3339(value) else {

@@ -43,9 +43,15 @@ public struct StaffAPIConfiguration: Sendable, Hashable {
     public var maxPageSize: Int
     /// The page size when a search gives no `_count`.
     public var defaultPageSize: Int
+    /// A connection that carries no request for this long is closed: before its first request
+    /// (a client that connects and says nothing, or sends half a request head), and between
+    /// keep-alive requests. `http.idleTimeout`.
+    public var idleTimeout: Duration
+    public static let defaultIdleTimeout: Duration = .seconds(60)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, bearerToken: String? = nil, tls: TLS? = nil,
-                rateLimit: RateLimit = RateLimit(), maxPageSize: Int = 1000, defaultPageSize: Int = 100) {
+                rateLimit: RateLimit = RateLimit(), maxPageSize: Int = 1000, defaultPageSize: Int = 100,
+                idleTimeout: Duration = StaffAPIConfiguration.defaultIdleTimeout) {
         self.host = host
         self.port = port
         self.bearerToken = bearerToken
@@ -53,6 +59,7 @@ public struct StaffAPIConfiguration: Sendable, Hashable {
         self.rateLimit = rateLimit
         self.maxPageSize = maxPageSize
         self.defaultPageSize = defaultPageSize
+        self.idleTimeout = idleTimeout
     }
 
     /// `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`, `0.0.0.0:8443`. Returns nil when the
@@ -101,6 +108,7 @@ public struct StaffAPIConfiguration: Sendable, Hashable {
         if rateLimit.burst < 1 { problems.append("rateLimit.burst must be at least 1") }
         if maxPageSize < 1 { problems.append("maxPageSize must be at least 1") }
         if !(1...max(1, maxPageSize)).contains(defaultPageSize) { problems.append("defaultPageSize must be 1–maxPageSize") }
+        if idleTimeout <= .zero { problems.append("idleTimeout must be longer than 0 s") }
         return problems
     }
 }

@@ -127,10 +127,15 @@ public final class StaffAPIServer: Sendable {
     /// Binds and serves in the background; returns the bound port once it listens.
     public func start() async throws(StaffAPIError) -> Int {
         let server: HTTPServerBuilder
+        // The idle timer runs from the connection's start and from each response: a client that
+        // connects and says nothing, sends half a request head, or keeps an idle keep-alive
+        // connection is closed once it passes.
+        let idle = configuration.idleTimeout.components
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)))
         if let tlsConfiguration {
-            do { server = try .tls(.http1(), tlsConfiguration: tlsConfiguration) } catch { throw .tls("\(error)") }
+            do { server = try .tls(http1, tlsConfiguration: tlsConfiguration) } catch { throw .tls("\(error)") }
         } else {
-            server = .http1()
+            server = http1
         }
         let bound = PortPromise()
         var appLogger = logger
@@ -183,53 +188,72 @@ public final class StaffAPIServer: Sendable {
     // MARK: Routes
 
     func makeRouter() -> Router<StaffRequestContext> {
-        let router = Router(context: StaffRequestContext.self)
-        router.add(middleware: RateLimitMiddleware(limiter: limiter))
+        let routes = self.routes()
+        let router = Router(context: StaffRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // The liveness probe stays outside the rate limit: a client over its limit must not make
+        // the process look dead to whoever watches it.
+        router.add(middleware: RateLimitMiddleware(limiter: limiter, exempt: [Self.healthPath]))
+        router.add(middleware: MethodNotAllowedMiddleware(paths: routes.map(\.path), fhirPaths: [Self.searchPath]))
         if let token = configuration.bearerToken {
-            router.add(middleware: BearerTokenMiddleware(token: token, exempt: ["/healthz"]))
+            router.add(middleware: BearerTokenMiddleware(token: token, exempt: [Self.healthPath]))
         }
-        router.get("/healthz") { _, _ in
-            JSONResponse.make(.ok, ["status": "alive"])
-        }
-        router.get("/readyz") { [readiness] _, _ in
-            let state = await readiness()
-            return JSONResponse.make(state.isReady ? .ok : .serviceUnavailable, state.json)
-        }
-        router.get("/metrics") { [metricsText] _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metricsText())))
-        }
-        router.get("/v1/observations") { [self] request, _ in
-            try searchObservations(request)
-        }
-        router.get("/v1/observations/:id/proof") { [hooks] _, context in
-            guard let proof = hooks.proof else {
-                return JSONResponse.notImplemented("this gateway serves no inclusion proofs: no Merkle log is wired to the API")
-            }
-            switch await proof(context.parameters.get("id") ?? "") {
-            case .bundle(let body):
-                return JSONResponse.make(.ok, body)
-            case .notFound(let reason):
-                return JSONResponse.make(.notFound, ["error": "not found", "reason": .string(reason)])
-            case .notYet(let reason):
-                var response = JSONResponse.make(.conflict, ["error": "not yet provable", "reason": .string(reason)])
-                response.headers[.retryAfter] = "1"
-                return response
-            case .failed(let reason):
-                return JSONResponse.make(.internalServerError, ["error": "proof failed", "reason": .string(reason)])
-            }
-        }
-        router.get("/v1/checkpoints/latest") { [hooks] _, _ in
-            guard let latest = hooks.latestCheckpoint else {
-                return JSONResponse.notImplemented("this gateway serves no checkpoints: no Merkle log is wired to the API")
-            }
-            guard let note = try await latest() else {
-                return JSONResponse.make(.notFound, ["error": "no checkpoint yet"])
-            }
-            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: note)))
-        }
+        for route in routes { router.get(RouterPath(route.path), use: route.handler) }
         return router
+    }
+
+    static let healthPath = "/healthz"
+    static let searchPath = "/v1/observations"
+
+    struct Route {
+        let path: String
+        let handler: @Sendable (Request, StaffRequestContext) async throws -> Response
+    }
+
+    /// Every route, all answering GET (and HEAD); any other method on them is 405.
+    func routes() -> [Route] {
+        [
+            Route(path: Self.healthPath) { _, _ in JSONResponse.make(.ok, ["status": "alive"]) },
+            Route(path: "/readyz") { [readiness] _, _ in
+                let state = await readiness()
+                return JSONResponse.make(state.isReady ? .ok : .serviceUnavailable, state.json)
+            },
+            Route(path: "/metrics") { [metricsText] _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: metricsText())))
+            },
+            Route(path: Self.searchPath) { [self] request, _ in try searchObservations(request) },
+            Route(path: "/v1/observations/:id/proof") { [hooks] _, context in
+                await Self.proof(hooks: hooks, id: context.parameters.get("id") ?? "")
+            },
+            Route(path: "/v1/checkpoints/latest") { [hooks] _, _ in
+                guard let latest = hooks.latestCheckpoint else {
+                    return JSONResponse.notImplemented("this gateway serves no checkpoints: no Merkle log is wired to the API")
+                }
+                guard let note = try await latest() else {
+                    return JSONResponse.make(.notFound, ["error": "no checkpoint yet"])
+                }
+                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: note)))
+            },
+        ]
+    }
+
+    static func proof(hooks: StaffAPIHooks, id: String) async -> Response {
+        guard let proof = hooks.proof else {
+            return JSONResponse.notImplemented("this gateway serves no inclusion proofs: no Merkle log is wired to the API")
+        }
+        switch await proof(id) {
+        case .bundle(let body):
+            return JSONResponse.make(.ok, body)
+        case .notFound(let reason):
+            return JSONResponse.make(.notFound, ["error": "not found", "reason": .string(reason)])
+        case .notYet(let reason):
+            var response = JSONResponse.make(.conflict, ["error": "not yet provable", "reason": .string(reason)])
+            response.headers[.retryAfter] = "1"
+            return response
+        case .failed(let reason):
+            return JSONResponse.make(.internalServerError, ["error": "proof failed", "reason": .string(reason)])
+        }
     }
 
     func searchObservations(_ request: Request) throws -> Response {

@@ -126,6 +126,7 @@ struct ServiceComponentTests {
               bearerTokenFile: ./token
               rateLimit: {requestsPerSecond: 0.5, burst: 5}
               maxPageSize: 50
+              idleTimeout: 15s
             logging: {level: warning, format: journald}
             """, files: ["token": "abcdefghijklmnopqrstuvwxyz\n"])
         let http = try #require(config.http)
@@ -133,6 +134,8 @@ struct ServiceComponentTests {
         #expect(http.bearerToken == "abcdefghijklmnopqrstuvwxyz")
         #expect(http.rateLimit == .init(requestsPerSecond: 0.5, burst: 5))
         #expect(http.maxPageSize == 50 && http.defaultPageSize == 50)
+        #expect(http.idleTimeout == .seconds(15))
+        #expect(try Self.parse("http: {listen: 127.0.0.1:8080}").http?.idleTimeout == .seconds(60))
         #expect(config.logFormat == .journald)
         #expect(config.logLevel == .warning)
         #expect(try Self.parse("http: {listen: \"[::1]:8080\"}").http?.host == "::1")
@@ -155,6 +158,8 @@ struct ServiceComponentTests {
         #expect(issues("http: {listen: 127.0.0.1:8080, port: 1}").contains("http.port: unknown key"))
         #expect(issues("http: {bearerTokenFile: ./t}").contains("http.listen: is required"))
         #expect(issues("logging: {format: json}").contains("logging.format: must be one of auto, journald, text"))
+        #expect(issues("http: {listen: 127.0.0.1:8080, idleTimeout: 0s}").contains("http.idleTimeout: must be longer than 0 s"))
+        #expect(issues("http: {listen: 127.0.0.1:8080, idleTimeout: soon}").contains("http.idleTimeout: expected a duration"))
         #expect(issues("http: {listen: 127.0.0.1:8080}") == "")
     }
 

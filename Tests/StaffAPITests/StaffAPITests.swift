@@ -211,8 +211,8 @@ struct StaffAPITests {
     @Test("a client past its burst gets 429 with Retry-After; the limit is per client")
     func rateLimit() async throws {
         try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 1.0 / 3600, burst: 3) }) { client, _ in
-            for _ in 0..<3 { #expect(try await client.get("/healthz").status == .ok) }
-            let limited = try await client.get("/healthz")
+            for _ in 0..<3 { #expect(try await client.get("/readyz").status == .ok) }
+            let limited = try await client.get("/readyz")
             #expect(limited.status == .tooManyRequests)
             let retryAfter = try #require(limited.headers[.retryAfter].flatMap { Int($0) })
             #expect(retryAfter > 0 && retryAfter <= 3600)
@@ -339,6 +339,19 @@ func withServer(
     hooks: StaffAPIHooks = StaffAPIHooks(),
     _ body: @escaping @Sendable (TestClient, Journal) async throws -> Void
 ) async throws {
+    try await withServer(configure: configure, metrics: metrics, readiness: readiness, hooks: hooks) { client, journal, _ in
+        try await body(client, journal)
+    }
+}
+
+/// The same, also handing the body the bound port (for raw-socket checks).
+func withServer(
+    configure: (inout StaffAPIConfiguration) -> Void = { _ in },
+    metrics: @escaping @Sendable () -> String = { "" },
+    readiness: @escaping @Sendable () async -> Readiness = { Readiness(checks: [.init(name: "broker", ok: true)]) },
+    hooks: StaffAPIHooks = StaffAPIHooks(),
+    _ body: @escaping @Sendable (TestClient, Journal, Int) async throws -> Void
+) async throws {
     var configuration = StaffAPIConfiguration(host: "127.0.0.1", port: 0)
     configure(&configuration)
     let journal = try Fixture.journal()
@@ -347,7 +360,7 @@ func withServer(
     let server = try StaffAPIServer(configuration: configuration, journal: journal, metricsText: metrics, readiness: readiness, hooks: hooks, logger: logger)
     let port = try await server.start()
     do {
-        try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(60))) { client in try await body(client, journal) }
+        try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(60))) { client in try await body(client, journal, port) }
     } catch {
         await server.stop()
         throw error
@@ -405,29 +418,7 @@ enum Sockets {
 
     /// What `GET /healthz` on 127.0.0.1:port returns, raw; nil when nothing accepts the connection.
     static func healthAnswer(port: Int) -> String? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else { return nil }
-        let request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-        var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            data += buffer[0..<n]
-        }
-        return String(decoding: data, as: UTF8.self)
+        exchange(port: port, request: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", waitForClose: .seconds(60))?.response
     }
 }
 

@@ -14,8 +14,8 @@ public enum PayloadDecoder {
 
     public static func decode(payload: [UInt8], deviceId: String, profile: DeviceProfile, receivedAt: Date) throws(DecodeError) -> [ProfiledReading] {
         // Device ids become identifiers and file names later: keep them plain.
-        guard PlainIdentifier.isValid(deviceId, maxLength: 128, extra: [".", "_", ":", "-"]) else {
-            throw DecodeError(.invalidDeviceId, "device id \"\(deviceId.prefix(64))\" from the topic is not 1–128 letters, digits, '.', '_', ':' or '-'")
+        guard DeviceIdentifier.isValid(deviceId) else {
+            throw DecodeError(.invalidDeviceId, "device id \"\(deviceId.prefix(64))\" from the topic is not \(DeviceIdentifier.rule)")
         }
         guard payload.count <= profile.maxPayloadBytes else {
             throw DecodeError(.oversized, "payload of \(payload.count) bytes exceeds the profile's limit of \(profile.maxPayloadBytes)")

@@ -29,6 +29,7 @@ extension GatewayConfig {
     ///   tls: {certFile: ./tls/api.pem, keyFile: ./tls/api.key, clientCAFile: ./tls/staff-ca.pem}
     ///   rateLimit: {requestsPerSecond: 20, burst: 40}   # per client address
     ///   maxPageSize: 1000                     # the largest _count
+    ///   idleTimeout: 60s                      # close connections idle this long
     /// ```
     static func parseHTTP(_ root: YAMLObject, resolve: (String) -> String) -> StaffAPIConfiguration? {
         guard let section = root.optionalObject("http") else { return nil }
@@ -80,6 +81,9 @@ extension GatewayConfig {
             } else {
                 reader.report(section.fieldPath("maxPageSize"), "must be at least 1")
             }
+        }
+        if let idle = section.optionalDuration("idleTimeout") {
+            if idle > .zero { config.idleTimeout = idle } else { reader.report(section.fieldPath("idleTimeout"), "must be longer than 0 s") }
         }
         section.finish()
         for problem in config.problems() { reader.report(section.path, problem) }
