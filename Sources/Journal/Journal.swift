@@ -17,8 +17,8 @@ public final class Journal: Sendable {
 
     public init(directory: String, durability: Durability = .process, maxBytes: Int64? = nil) throws(JournalError) {
         let path = (directory as NSString).appendingPathComponent(Journal.fileName)
+        try JournalFiles.prepare(directory: directory, databasePath: path)
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             var config = Configuration()
             config.busyMode = .timeout(10)
             pool = try DatabasePool(path: path, configuration: config)

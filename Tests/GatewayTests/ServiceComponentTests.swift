@@ -111,10 +111,34 @@ struct ServiceComponentTests {
 
     // MARK: Configuration
 
-    static func parse(_ yaml: String, files: [String: String] = [:]) throws(YAMLIssues) -> GatewayConfig {
+    /// `files` are written 0600, as secrets must be; `modes` overrides that per file.
+    static func parse(_ yaml: String, files: [String: String] = [:], modes: [String: Int] = [:]) throws(YAMLIssues) -> GatewayConfig {
         let directory = TestSupport.temporaryDirectory("svcconfig")
-        for (name, content) in files { try? content.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
+        for (name, content) in files {
+            let path = directory + "/" + name
+            try? content.write(toFile: path, atomically: true, encoding: .utf8)
+            try? FileManager.default.setAttributes([.posixPermissions: modes[name] ?? 0o600], ofItemAtPath: path)
+        }
         return try GatewayConfig.parse("gateway: {id: t}\n" + yaml, file: "wardgate.yml", baseDirectory: directory)
+    }
+
+    @Test("a bearer-token file that group or others may access is refused, as a key file is, naming the file and the chmod")
+    func bearerTokenFileModes() throws {
+        let yaml = "http: {listen: 127.0.0.1:8080, bearerTokenFile: ./token}\n"
+        let token = "abcdefghijklmnopqrstuvwxyz\n"
+        for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o610, 0o601] {
+            do {
+                _ = try Self.parse(yaml, files: ["token": token], modes: ["token": mode])
+                Issue.record("a token file of mode \(String(mode, radix: 8)) was accepted")
+            } catch {
+                let text = error.description
+                #expect(text.contains("http.bearerTokenFile: "), "\(text)")
+                #expect(text.contains("/token: bearer token file has mode \(String(mode, radix: 8)); it must not be accessible by group or others (chmod 600 "), "\(text)")
+            }
+        }
+        for mode in [0o600, 0o400] {
+            #expect(try Self.parse(yaml, files: ["token": token], modes: ["token": mode]).http?.bearerToken == "abcdefghijklmnopqrstuvwxyz")
+        }
     }
 
     @Test("the http section: listen, token file, rate limit; absent means off")

@@ -9,7 +9,7 @@ import X509
 /// else may replace is no safer than one they may read.
 public enum PrivateKeyFile {
     public static let requiredMode: UInt32 = 0o600
-    static let forbiddenPermissionBits: UInt32 = 0o077
+    static let forbiddenPermissionBits = SecretFile.forbiddenPermissionBits
 
     /// Reads the PEM text of a key file after checking its permissions.
     static func readPEM(_ path: String) throws(IdentityError) -> String {

@@ -7,6 +7,8 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedFile(path: String, reason: String)
     /// A private key file that group or others may access; see `PrivateKeyFile`.
     case insecureKeyFile(path: String, mode: UInt32)
+    /// Another secret (e.g. the staff API's bearer token) that group or others may access; see `SecretFile`.
+    case insecureSecretFile(path: String, mode: UInt32, what: String)
     case alreadyExists(path: String)
     case notACertificateAuthority(path: String, reason: String)
     case keyCertificateMismatch(keyPath: String, certificatePath: String)
@@ -27,7 +29,9 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedFile(let path, let reason):
             "\(path): \(reason)"
         case .insecureKeyFile(let path, let mode):
-            "\(path): private key file has mode \(String(mode & 0o7777, radix: 8)); it must not be accessible by group or others (chmod 600 \(path))"
+            SecretFile.refusal(path: path, mode: mode, what: "private key file")
+        case .insecureSecretFile(let path, let mode, let what):
+            SecretFile.refusal(path: path, mode: mode, what: what)
         case .alreadyExists(let path):
             "\(path) already exists; refusing to overwrite it"
         case .notACertificateAuthority(let path, let reason):

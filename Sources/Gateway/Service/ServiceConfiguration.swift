@@ -1,3 +1,4 @@
+import DeviceIdentity
 import Foundation
 import StaffAPI
 import StrictYAML
@@ -44,11 +45,20 @@ extension GatewayConfig {
             }
         }
         if let tokenFile = section.optionalString("bearerTokenFile") {
+            // The token is a secret like a private key, and follows the key files' rule: refused
+            // when group or others may access the file.
             let path = resolve(tokenFile)
-            if let token = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
-                config.bearerToken = token
-            } else {
-                reader.report(section.fieldPath("bearerTokenFile"), "cannot read a token from \(path)")
+            do {
+                let token = try SecretFile.readText(path, describedAs: "bearer token file").trimmingCharacters(in: .whitespacesAndNewlines)
+                if token.isEmpty {
+                    reader.report(section.fieldPath("bearerTokenFile"), "cannot read a token from \(path): the file is empty")
+                } else {
+                    config.bearerToken = token
+                }
+            } catch .insecureSecretFile(let path, let mode, let what) {
+                reader.report(section.fieldPath("bearerTokenFile"), IdentityError.insecureSecretFile(path: path, mode: mode, what: what).description)
+            } catch {
+                reader.report(section.fieldPath("bearerTokenFile"), "cannot read a token from \(path): \(error)")
             }
         }
         if let tls = section.optionalObject("tls") {
