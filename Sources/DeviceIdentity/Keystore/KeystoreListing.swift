@@ -1,13 +1,23 @@
 import Foundation
 import X509
 
-/// What `device list` shows for a certificate at a given time.
+/// What `device list` shows for an identity: the gateway's own signing decision at that time
+/// (`SigningPolicy`, through the registry), in a few words.
 public enum CertificateStatus: Sendable, Hashable, CustomStringConvertible {
+    /// The gateway signs with it.
     case valid
     case expired
     case notYetValid
     case revoked(reason: RevocationReason?, date: Date)
-    /// The certificate file could not be used (named in the reason).
+    /// Not issued by the keystore's CA, outside the wardgate profile (e.g. a subjectAltName for
+    /// another identity), or the CA itself not valid at that time.
+    case untrusted(String)
+    /// The private key is not the one the certificate certifies.
+    case keyMismatch
+    case noPrivateKey
+    /// The key file may be accessed by group or others, so it is refused.
+    case insecureKeyFile(mode: UInt32)
+    /// A file could not be read or parsed (named in the reason).
     case invalid(String)
 
     public var description: String {
@@ -16,18 +26,31 @@ public enum CertificateStatus: Sendable, Hashable, CustomStringConvertible {
         case .expired: "expired"
         case .notYetValid: "not-yet-valid"
         case .revoked(let reason, _): "revoked (\(reason?.name ?? "unspecified"))"
+        case .untrusted(let reason): "untrusted: \(reason)"
+        case .keyMismatch: "key-mismatch: the private key does not match the certificate"
+        case .noPrivateKey: "no private key"
+        case .insecureKeyFile(let mode): "key file mode \(String(mode, radix: 8)) refused (chmod 600)"
         case .invalid(let reason): "invalid: \(reason)"
         }
     }
 
-    /// Revocation first (it is the most important thing to know), then the validity window.
-    static func of(_ certificate: Certificate, crl: CertificateRevocationList?, at time: Date) -> CertificateStatus {
-        if let entry = crl?.entry(for: certificate.serialNumber) {
-            return .revoked(reason: entry.reason, date: entry.revocationDate)
+    /// The signing decision in `device list`'s words.
+    init(_ decision: Result<DeviceSigner, IdentityFailure>) {
+        switch decision {
+        case .success: self = .valid
+        case .failure(let failure):
+            switch failure {
+            case .expired: self = .expired
+            case .notYetValid: self = .notYetValid
+            case .revoked(_, let reason, let date): self = .revoked(reason: reason, date: date)
+            case .chainInvalid(_, let reason): self = .untrusted(reason)
+            case .keyCertificateMismatch: self = .keyMismatch
+            case .missingPrivateKey: self = .noPrivateKey
+            case .keyFilePermissions(_, _, let mode): self = .insecureKeyFile(mode: mode)
+            case .unreadable(_, let path, let reason): self = .invalid("\(path): \(reason)")
+            case .unknownDevice: self = .invalid(failure.description)
+            }
         }
-        if time < certificate.notValidBefore { return .notYetValid }
-        if time > certificate.notValidAfter { return .expired }
-        return .valid
     }
 }
 
@@ -37,7 +60,10 @@ public struct KeystoreEntry: Sendable, Hashable {
     public var serialHex: String?
     public var notBefore: Date?
     public var notAfter: Date?
+    /// What the gateway would decide for this identity at the listing's time.
     public var status: CertificateStatus
+    /// The full reason when the gateway would not sign (nil when it would), as the gateway logs it.
+    public var refusal: IdentityFailure?
     public var hasPrivateKey: Bool
     /// Permission bits of the key file when group or others may access it (the key is refused).
     public var insecureKeyMode: UInt32?
@@ -55,39 +81,41 @@ extension Keystore {
         return crl
     }
 
-    /// Every enrolled identity of `kind` (all kinds when nil) with its status at `time`.
-    public func list(kind: IdentityKind? = nil, at time: Date = Date()) throws(IdentityError) -> [KeystoreEntry] {
-        guard SecureFile.exists(caCertificatePath) else {
+    /// Every enrolled identity of `kind` (all kinds when nil) with the gateway's decision at
+    /// `time`. `caCertificatePath` and `crlPath` are those of the gateway's `identity:` section
+    /// when it sets them (the keystore's own files otherwise).
+    public func list(kind: IdentityKind? = nil, at time: Date = Date(), caCertificatePath: String? = nil, crlPath: String? = nil) throws(IdentityError) -> [KeystoreEntry] {
+        guard SecureFile.exists(caCertificatePath ?? self.caCertificatePath) else {
             throw .invalidArgument("\(directory) is not a wardgate keystore (it has no ca.pem); enroll a device into it first")
         }
-        let crl = try verifiedCRL()
+        // The registry the gateway signs with, so the listing cannot decide differently.
+        let registry = try IdentityRegistry(keystore: directory, caCertificatePath: caCertificatePath, crlPath: crlPath, autoRefreshInterval: nil)
         var entries: [KeystoreEntry] = []
         for currentKind in kind.map({ [$0] }) ?? [.device, .gateway] {
             for id in enrolledIDs(kind: currentKind) {
+                let name = IdentityName(kind: currentKind, id: id)
+                let decision = registry.identity(name, at: time)
                 let keyFile = FileFingerprint.of(keyPath(kind: currentKind, id: id))
-                let hasKey = keyFile != nil
                 let insecureMode = keyFile.flatMap { $0.permissions & PrivateKeyFile.forbiddenPermissionBits != 0 ? $0.permissions : nil }
-                do {
-                    let certificate = try certificate(kind: currentKind, id: id)
-                    entries.append(
-                        KeystoreEntry(
-                            kind: currentKind,
-                            id: id,
-                            serialHex: CertificateCoding.serialHex(certificate.serialNumber),
-                            notBefore: certificate.notValidBefore,
-                            notAfter: certificate.notValidAfter,
-                            status: CertificateStatus.of(certificate, crl: crl, at: time),
-                            hasPrivateKey: hasKey,
-                            insecureKeyMode: insecureMode
-                        )
-                    )
-                } catch {
-                    entries.append(
-                        KeystoreEntry(kind: currentKind, id: id, status: .invalid(error.description), hasPrivateKey: hasKey, insecureKeyMode: insecureMode)
-                    )
-                }
+                // Shown for orientation only; the decision above does not depend on this read.
+                let certificate = try? certificate(kind: currentKind, id: id)
+                entries.append(
+                    KeystoreEntry(
+                        kind: currentKind, id: id,
+                        serialHex: certificate.map { CertificateCoding.serialHex($0.serialNumber) },
+                        notBefore: certificate?.notValidBefore, notAfter: certificate?.notValidAfter,
+                        status: CertificateStatus(decision),
+                        refusal: decision.failure,
+                        hasPrivateKey: keyFile != nil, insecureKeyMode: insecureMode))
             }
         }
         return entries
+    }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let failure) = self { return failure }
+        return nil
     }
 }

@@ -54,21 +54,19 @@ public enum ChainVerification {
     }
 }
 
-/// The leaf must allow digitalSignature and (when a name is expected) carry its wardgate URN.
+/// The leaf must allow digitalSignature and, when a name is expected, fit that identity's profile
+/// (`IdentityProfile`, the rule the gateway signs by).
 struct WardgateProfilePolicy: VerifierPolicy {
     let verifyingCriticalExtensions: [ASN1ObjectIdentifier] = [.X509ExtensionID.keyUsage]
     let expected: IdentityName?
 
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
         let leaf = chain.leaf
+        if let expected {
+            return IdentityProfile.problem(leaf, for: expected).map { .failsToMeetPolicy(reason: "leaf: \($0)") } ?? .meetsPolicy
+        }
         guard let usage = try? leaf.extensions.keyUsage, usage.digitalSignature else {
             return .failsToMeetPolicy(reason: "leaf keyUsage does not allow digitalSignature")
-        }
-        if let expected {
-            let urn = expected.kind.urnPrefix + expected.id
-            guard CertificateCoding.wardgateURNs(leaf).contains(urn) else {
-                return .failsToMeetPolicy(reason: "leaf subjectAltName does not contain \(urn)")
-            }
         }
         return .meetsPolicy
     }

@@ -7,19 +7,23 @@ import X509
 struct LoadedIdentity: Sendable {
     var certificateFile: FileFingerprint?
     var keyFile: FileFingerprint?
-    /// Time-independent result: parse, chain signature, profile, key permissions, key match.
-    /// Validity window and revocation are evaluated per call.
-    var outcome: Result<DeviceSigner, IdentityFailure>
+    /// The certificate, or why it cannot stand for this identity whatever the time (unreadable,
+    /// not from the keystore's CA, outside the profile).
+    var certificate: Result<Certificate, IdentityFailure>
+    /// The signer, or why the key cannot be used (missing, permissions, unreadable, mismatch).
+    /// Only meaningful once `certificate` succeeded.
+    var signer: Result<DeviceSigner, IdentityFailure>
 }
 
 /// Reads one identity from the keystore and checks everything that does not depend on time.
+/// The time-dependent half of the decision is `SigningPolicy.decide`.
 enum IdentityLoader {
     /// nil when nothing is enrolled under `name`.
     static func load(_ name: IdentityName, keystore: Keystore, anchor: Certificate) -> LoadedIdentity? {
         let first = attempt(name, keystore: keystore, anchor: anchor)
         // enroll/rotation renames key.pem then cert.pem; a reader between the two renames sees a
         // mismatched pair. Reading again once closes that window.
-        if case .failure(.keyCertificateMismatch) = first?.outcome {
+        if case .failure(.keyCertificateMismatch)? = first?.signer {
             return attempt(name, keystore: keystore, anchor: anchor)
         }
         return first
@@ -30,41 +34,52 @@ enum IdentityLoader {
         let keyPath = keystore.keyPath(kind: name.kind, id: name.id)
         guard let certificateFile = FileFingerprint.of(certificatePath) else { return nil }
         let keyFile = FileFingerprint.of(keyPath)
-        func result(_ outcome: Result<DeviceSigner, IdentityFailure>) -> LoadedIdentity {
-            LoadedIdentity(certificateFile: certificateFile, keyFile: keyFile, outcome: outcome)
+        let certificate = checkedCertificate(name, path: certificatePath, anchor: anchor)
+        let signer: Result<DeviceSigner, IdentityFailure>
+        switch certificate {
+        case .success(let certificate):
+            signer = keyFile == nil ? .failure(.missingPrivateKey(name, keyPath: keyPath)) : loadSigner(name, certificate: certificate, keyPath: keyPath, certificatePath: certificatePath)
+        case .failure(let failure):
+            signer = .failure(failure)
         }
+        return LoadedIdentity(certificateFile: certificateFile, keyFile: keyFile, certificate: certificate, signer: signer)
+    }
 
+    private static func checkedCertificate(_ name: IdentityName, path: String, anchor: Certificate) -> Result<Certificate, IdentityFailure> {
         let certificate: Certificate
         do {
-            certificate = try CertificateCoding.loadCertificate(certificatePath)
+            certificate = try CertificateCoding.loadCertificate(path)
         } catch {
-            return result(.failure(.unreadable(name, path: certificatePath, reason: error.description)))
+            return .failure(.unreadable(name, path: path, reason: error.description))
         }
         if let problem = chainProblem(certificate, name: name, anchor: anchor) {
-            return result(.failure(.chainInvalid(name, reason: problem)))
+            return .failure(.chainInvalid(name, reason: problem))
         }
-        guard keyFile != nil else { return result(.failure(.missingPrivateKey(name, keyPath: keyPath))) }
+        return .success(certificate)
+    }
+
+    private static func loadSigner(_ name: IdentityName, certificate: Certificate, keyPath: String, certificatePath: String) -> Result<DeviceSigner, IdentityFailure> {
         let key: P256.Signing.PrivateKey
         do {
             key = try PrivateKeyFile.loadP256(keyPath)
         } catch {
             switch error {
             case .insecureKeyFile(let path, let mode):
-                return result(.failure(.keyFilePermissions(name, path: path, mode: mode)))
+                return .failure(.keyFilePermissions(name, path: path, mode: mode))
             case .fileNotFound:
-                return result(.failure(.missingPrivateKey(name, keyPath: keyPath)))
+                return .failure(.missingPrivateKey(name, keyPath: keyPath))
             default:
-                return result(.failure(.unreadable(name, path: keyPath, reason: error.description)))
+                return .failure(.unreadable(name, path: keyPath, reason: error.description))
             }
         }
         do {
-            return result(.success(try DeviceSigner(kind: name.kind, id: name.id, certificate: certificate, privateKey: key)))
+            return .success(try DeviceSigner(kind: name.kind, id: name.id, certificate: certificate, privateKey: key))
         } catch {
-            return result(.failure(.keyCertificateMismatch(name, keyPath: keyPath, certificatePath: certificatePath)))
+            return .failure(.keyCertificateMismatch(name, keyPath: keyPath, certificatePath: certificatePath))
         }
     }
 
-    /// Signature by the anchor, issuer name, and the wardgate end-entity profile.
+    /// Issued by the anchor (name and signature), and the wardgate profile for `name`.
     static func chainProblem(_ certificate: Certificate, name: IdentityName, anchor: Certificate) -> String? {
         guard certificate.issuer == anchor.subject else {
             return "issued by \(certificate.issuer), not by the keystore's CA \(anchor.subject)"
@@ -72,16 +87,6 @@ enum IdentityLoader {
         guard anchor.publicKey.isValidSignature(certificate.signature, for: certificate) else {
             return "its signature does not verify with the keystore's CA key"
         }
-        guard P256.Signing.PublicKey(certificate.publicKey) != nil else {
-            return "its key is \(certificate.publicKey), not P-256"
-        }
-        guard let usage = try? certificate.extensions.keyUsage, usage.digitalSignature else {
-            return "keyUsage does not allow digitalSignature"
-        }
-        let urn = name.kind.urnPrefix + name.id
-        guard CertificateCoding.wardgateURNs(certificate).contains(urn) else {
-            return "its subjectAltName does not contain \(urn)"
-        }
-        return nil
+        return IdentityProfile.problem(certificate, for: name)
     }
 }

@@ -22,9 +22,8 @@ public final class IdentityRegistry: Sendable {
     }
 
     private struct Snapshot: Sendable {
-        var anchor: Certificate
+        var policy: SigningPolicy
         var anchorFile: FileFingerprint?
-        var crl: CertificateRevocationList?
         var crlFile: FileFingerprint?
         var identities: [IdentityName: LoadedIdentity]
         /// Directory fingerprints: an added or removed identity changes its parent's mtime.
@@ -82,50 +81,29 @@ public final class IdentityRegistry: Sendable {
 
     public func identity(_ name: IdentityName, at time: Date) -> Result<DeviceSigner, IdentityFailure> {
         guard SubjectIdentifier.isValid(name.id) else { return .failure(.unknownDevice(name)) }
-        refreshIfDue()
-        let (cached, anchor, crl) = state.withLock { state in
-            (state.snapshot.identities[name], state.snapshot.anchor, state.snapshot.crl)
-        }
-        let entry: LoadedIdentity
-        if let cached {
-            entry = cached
-        } else {
-            // Enrolled after the last load: pick it up now, no restart or reload needed.
-            guard let loaded = IdentityLoader.load(name, keystore: keystore, anchor: anchor) else {
-                return .failure(.unknownDevice(name))
-            }
-            entry = loaded
-            state.withLock { state in
-                if state.snapshot.anchor == anchor, state.snapshot.identities[name] == nil {
-                    state.snapshot.identities[name] = loaded
-                }
-                if case .success(let signer) = loaded.outcome {
-                    state.certificatesByThumbprint[signer.certificateThumbprint] = signer.certificate
-                }
-            }
-        }
-        return Self.evaluate(entry.outcome, name: name, at: time, anchor: anchor, crl: crl)
+        guard let (entry, policy) = loadedIdentity(name) else { return .failure(.unknownDevice(name)) }
+        return policy.decide(entry, name: name, at: time)
     }
 
-    private static func evaluate(
-        _ outcome: Result<DeviceSigner, IdentityFailure>,
-        name: IdentityName,
-        at time: Date,
-        anchor: Certificate,
-        crl: CertificateRevocationList?
-    ) -> Result<DeviceSigner, IdentityFailure> {
-        guard case .success(let signer) = outcome else { return outcome }
-        let certificate = signer.certificate
-        // Any listed serial stops signing, whatever its revocation date: signing happens now.
-        if let revoked = crl?.entry(for: certificate.serialNumber) {
-            return .failure(.revoked(name, reason: revoked.reason, date: revoked.revocationDate))
+    /// The cached files of `name` (loaded now if it was enrolled after the last load) and the
+    /// policy to decide with; nil when nothing is enrolled under that name.
+    func loadedIdentity(_ name: IdentityName) -> (LoadedIdentity, SigningPolicy)? {
+        refreshIfDue()
+        let (cached, policy) = state.withLock { state in (state.snapshot.identities[name], state.snapshot.policy) }
+        if let cached { return (cached, policy) }
+        // Enrolled after the last load: pick it up now, no restart or reload needed.
+        guard let loaded = IdentityLoader.load(name, keystore: keystore, anchor: policy.anchor) else {
+            return nil
         }
-        if time < certificate.notValidBefore { return .failure(.notYetValid(name, notBefore: certificate.notValidBefore)) }
-        if time > certificate.notValidAfter { return .failure(.expired(name, notAfter: certificate.notValidAfter)) }
-        if time < anchor.notValidBefore || time > anchor.notValidAfter {
-            return .failure(.chainInvalid(name, reason: "the CA certificate is valid only from \(anchor.notValidBefore) to \(anchor.notValidAfter)"))
+        state.withLock { state in
+            if state.snapshot.policy.anchor == policy.anchor, state.snapshot.identities[name] == nil {
+                state.snapshot.identities[name] = loaded
+            }
+            if case .success(let signer) = loaded.signer {
+                state.certificatesByThumbprint[signer.certificateThumbprint] = signer.certificate
+            }
         }
-        return .success(signer)
+        return (loaded, policy)
     }
 
     // MARK: Reloading
@@ -139,7 +117,7 @@ public final class IdentityRegistry: Sendable {
             state.lastChangeCheck = .now
             state.lastRefreshError = nil
             for entry in snapshot.identities.values {
-                if case .success(let signer) = entry.outcome {
+                if case .success(let signer) = entry.signer {
                     state.certificatesByThumbprint[signer.certificateThumbprint] = signer.certificate
                 }
             }
@@ -211,22 +189,22 @@ public final class IdentityRegistry: Sendable {
                 if let loaded = IdentityLoader.load(name, keystore: keystore, anchor: anchor) { identities[name] = loaded }
             }
         }
-        return Snapshot(anchor: anchor, anchorFile: anchorFile, crl: crl, crlFile: crlFile, identities: identities, folders: folders)
+        return Snapshot(policy: SigningPolicy(anchor: anchor, crl: crl), anchorFile: anchorFile, crlFile: crlFile, identities: identities, folders: folders)
     }
 
     private static func summary(of snapshot: Snapshot) -> ReloadSummary {
         let names = snapshot.identities.keys.sorted { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) }
         let failures = names.compactMap { name -> IdentityFailure? in
-            if case .failure(let failure) = snapshot.identities[name]?.outcome { return failure }
+            if case .failure(let failure) = snapshot.identities[name]?.signer { return failure }
             return nil
         }
-        return ReloadSummary(identities: names, failures: failures, crlNumber: snapshot.crl?.crlNumber)
+        return ReloadSummary(identities: names, failures: failures, crlNumber: snapshot.policy.crl?.crlNumber)
     }
 
     // MARK: Lookups for verification
 
-    public var trustAnchor: Certificate { state.withLock { $0.snapshot.anchor } }
-    public var revocationList: CertificateRevocationList? { state.withLock { $0.snapshot.crl } }
+    public var trustAnchor: Certificate { state.withLock { $0.snapshot.policy.anchor } }
+    public var revocationList: CertificateRevocationList? { state.withLock { $0.snapshot.policy.crl } }
 
     /// Resolves a JWS `x5t#S256` to a certificate: current ones from memory, older (rotated) ones
     /// from the keystore's certificate archive.

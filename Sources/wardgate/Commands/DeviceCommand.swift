@@ -1,6 +1,7 @@
 import ArgumentParser
 import DeviceIdentity
 import Foundation
+import Gateway
 
 /// `wardgate device ...`: enroll, list and revoke device identities.
 struct DeviceCommand: ParsableCommand {
@@ -42,14 +43,32 @@ struct DeviceCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List enrolled devices with serial, expiry and status.")
+        static let configuration = CommandConfiguration(
+            abstract: "List enrolled devices with serial, expiry and what the gateway decides for each (valid = it signs)."
+        )
 
         @Option(help: "Keystore directory.")
-        var keystore: String
+        var keystore: String?
+
+        @Option(help: "The gateway's configuration file: decide with its identity section (keystore, caCertificate, crl).")
+        var config: String?
+
+        func validate() throws {
+            guard keystore != nil || config != nil else { throw ValidationError("give --keystore DIR or --config FILE") }
+        }
 
         func run() throws {
+            var source = GatewayConfig.IdentitySettings(keystore: keystore ?? "")
+            if let config {
+                guard let identity = try CommandSupport.loadConfig(config).identity else {
+                    CommandSupport.printError("error: \(config): no identity section, so the gateway signs nothing; give --keystore DIR")
+                    throw ExitCode.failure
+                }
+                source = identity
+                if let keystore { source.keystore = keystore }
+            }
             try IdentityCLI.runReportingFailures {
-                let entries = try Keystore(directory: keystore).list(kind: .device)
+                let entries = try Keystore(directory: source.keystore).list(kind: .device, caCertificatePath: source.caCertificate, crlPath: source.crl)
                 let rows = entries.map { entry in
                     [entry.id, entry.serialHex ?? "-", entry.notAfter.map(IdentityCLI.isoDate) ?? "-", entry.status.description + DeviceCommand.keyNote(entry)]
                 }
@@ -63,7 +82,12 @@ struct DeviceCommand: ParsableCommand {
         }
     }
 
+    /// A key problem the status does not already name (the decision reports the first reason only).
     static func keyNote(_ entry: KeystoreEntry) -> String {
+        switch entry.status {
+        case .noPrivateKey, .insecureKeyFile, .keyMismatch: return ""
+        default: break
+        }
         if !entry.hasPrivateKey { return ", no private key" }
         if let mode = entry.insecureKeyMode { return ", key file mode \(String(mode, radix: 8)) refused (chmod 600)" }
         return ""
