@@ -254,6 +254,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "FabricLedgerTests",
+            dependencies: [
+                "FabricLedger", "FabricProtos", "Ledger", "TransparencyLog", "DeviceIdentity", "JSONDocument", "HexEncoding",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Resources"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "StaffAPITests",
             dependencies: [
                 "StaffAPI", "Journal", "JSONDocument",
