@@ -52,4 +52,29 @@ struct IdentityCommandTests {
         #expect(viaConfig.output == listed.output)
         #expect(try Self.wardgate(["device", "list"]).status == 64)
     }
+
+    @Test("device enroll under a gateway's id, and gateway enroll under a device's, fail with a message that says why")
+    func namespacesAreDisjoint() throws {
+        let directory = TestSupport.temporaryDirectory("namespaces")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ca = directory + "/ca", keys = directory + "/keys"
+        #expect(try Self.wardgate(["ca", "init", "--dir", ca, "--name", "Ward 7B CA"]).status == 0)
+        #expect(try Self.wardgate(["gateway", "enroll", "--ca-dir", ca, "--keystore", keys, "--id", "gw"]).status == 0)
+        #expect(try Self.wardgate(["device", "enroll", "--ca-dir", ca, "--keystore", keys, "--device", "bed-1"]).status == 0)
+
+        for id in ["gw", "GW"] {
+            let device = try Self.wardgate(["device", "enroll", "--ca-dir", ca, "--keystore", keys, "--device", id])
+            #expect(device.status == 1, "\(device.output)")
+            #expect(device.output.hasPrefix("error: device id \"\(id)\" is taken: gateway \"gw\" has it"), "\(device.output)")
+            #expect(device.output.contains("Choose another device id"), "\(device.output)")
+        }
+        let gateway = try Self.wardgate(["gateway", "enroll", "--ca-dir", ca, "--keystore", keys, "--id", "bed-1"])
+        #expect(gateway.status == 1, "\(gateway.output)")
+        #expect(gateway.output.hasPrefix("error: gateway id \"bed-1\" is taken: device \"bed-1\" has it"), "\(gateway.output)")
+        // Nothing was written for the refused ids.
+        #expect(!FileManager.default.fileExists(atPath: keys + "/devices/gw"))
+        #expect(!FileManager.default.fileExists(atPath: keys + "/gateways/bed-1"))
+        let listed = try Self.wardgate(["device", "list", "--keystore", keys])
+        #expect(listed.output.split(separator: "\n").count == 2, "\(listed.output)")
+    }
 }

@@ -44,12 +44,18 @@ struct ServiceBrokerACLTests {
     /// mosquitto.conf contributes (persistence_location), and `user root` when the tests run as
     /// root (mosquitto would otherwise switch to its own user).
     static func brokerConfig(pki: WardPKI, state: String, port: Int) throws -> String {
+        try brokerConfig(filesIn: pki.directory, state: state, port: port)
+    }
+
+    /// `files` holds what /etc/mosquitto/wardgate/ would: ward-ca.pem, broker.pem, broker.key
+    /// (the ACL is copied there).
+    static func brokerConfig(filesIn files: String, state: String, port: Int) throws -> String {
         let root = TestSupport.packageRoot + "/systemd/mosquitto"
         var conf = try String(contentsOfFile: root + "/wardgate.conf", encoding: .utf8)
         let acl = try String(contentsOfFile: root + "/wardgate.acl", encoding: .utf8)
-        try acl.write(toFile: pki.path("wardgate.acl"), atomically: true, encoding: .utf8)
+        try acl.write(toFile: files + "/wardgate.acl", atomically: true, encoding: .utf8)
         conf = conf
-            .replacingOccurrences(of: "/etc/mosquitto/wardgate/", with: pki.directory + "/")
+            .replacingOccurrences(of: "/etc/mosquitto/wardgate/", with: files + "/")
             .replacingOccurrences(of: "listener 8883\n", with: "listener \(port) 127.0.0.1\n")
             .replacingOccurrences(of: "log_dest syslog\n", with: "log_dest file \(state)/mosquitto.log\n")
         // What Debian's main mosquitto.conf adds around the conf.d file.

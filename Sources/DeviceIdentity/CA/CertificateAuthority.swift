@@ -174,6 +174,13 @@ public struct CertificateAuthority: Sendable {
         let lock = try DirectoryLock(path: lockPath)
         defer { withExtendedLifetime(lock) {} }
         var index = try IssuanceIndex.load(indexPath)
+        // Checked under the lock, against every certificate ever issued (revoked ones too: they
+        // may still be in use until their CRL reaches the broker).
+        let otherKind = index.certificates.filter { $0.kind == kind.other }
+        if let holder = IdentityNamespaces.collision(of: IdentityName(kind: kind, id: id), among: otherKind.map(\.id)) {
+            let serial = otherKind.first { $0.id == holder.id }?.serial ?? "?"
+            throw .identifierInUse(id: id, wanted: kind, holder: holder, source: "issued by the CA in \(directory), serial \(serial)")
+        }
         var serial = CertificateProfiles.randomSerialNumber()
         while index.certificates.contains(where: { $0.serial == CertificateCoding.serialHex(serial) }) {
             serial = CertificateProfiles.randomSerialNumber()

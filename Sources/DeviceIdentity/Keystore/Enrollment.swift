@@ -31,6 +31,12 @@ public enum Enrollment {
         now: Date = Date()
     ) throws(IdentityError) -> Outcome {
         try SubjectIdentifier.validate(id)
+        // The keystore knows its own identities even when the CA's index does not (a CA index
+        // restored from an older backup); the CA checks its index itself when it issues.
+        if let holder = IdentityNamespaces.collision(of: IdentityName(kind: kind, id: id), among: keystore.enrolledIDs(kind: kind.other)) {
+            throw .identifierInUse(id: id, wanted: kind, holder: holder,
+                                   source: "enrolled in the keystore \(keystore.identityDirectory(kind: holder.kind, id: holder.id))")
+        }
         try keystore.synchronize(with: ca)
         let previous = try? keystore.certificate(kind: kind, id: id)
 

@@ -44,6 +44,7 @@ public enum CertificateStatus: Sendable, Hashable, CustomStringConvertible {
             case .notYetValid: self = .notYetValid
             case .revoked(_, let reason, let date): self = .revoked(reason: reason, date: date)
             case .chainInvalid(_, let reason): self = .untrusted(reason)
+            case .sharedIdentifier(_, let other): self = .untrusted("its id is also the id of \(other)")
             case .keyCertificateMismatch: self = .keyMismatch
             case .missingPrivateKey: self = .noPrivateKey
             case .keyFilePermissions(_, _, let mode): self = .insecureKeyFile(mode: mode)

@@ -32,12 +32,14 @@ public enum IdentityFailure: Error, Sendable, Hashable, CustomStringConvertible 
     case keyCertificateMismatch(IdentityName, keyPath: String, certificatePath: String)
     /// A file exists but cannot be read or parsed.
     case unreadable(IdentityName, path: String, reason: String)
+    /// A device whose id a gateway in the keystore also has (`IdentityNamespaces`).
+    case sharedIdentifier(IdentityName, with: IdentityName)
 
     public var name: IdentityName {
         switch self {
         case .unknownDevice(let name), .missingPrivateKey(let name, _), .expired(let name, _), .notYetValid(let name, _),
             .revoked(let name, _, _), .chainInvalid(let name, _), .keyFilePermissions(let name, _, _),
-            .keyCertificateMismatch(let name, _, _), .unreadable(let name, _, _):
+            .keyCertificateMismatch(let name, _, _), .unreadable(let name, _, _), .sharedIdentifier(let name, _):
             name
         }
     }
@@ -62,6 +64,8 @@ public enum IdentityFailure: Error, Sendable, Hashable, CustomStringConvertible 
             "the private key of \(name) (\(keyPath)) does not match its certificate (\(certificatePath))"
         case .unreadable(let name, let path, let reason):
             "cannot use \(path) for \(name): \(reason)"
+        case .sharedIdentifier(let name, let other):
+            "\(name) has the id of \(other): a device certificate with a gateway's CN gets the gateway's rights at the broker; revoke it (`wardgate \(name.kind) revoke --\(name.kind == .device ? "device" : "id") \(name.id)`) and enroll the \(name.kind) under another id"
         }
     }
 

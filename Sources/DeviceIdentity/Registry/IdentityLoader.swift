@@ -8,7 +8,7 @@ struct LoadedIdentity: Sendable {
     var certificateFile: FileFingerprint?
     var keyFile: FileFingerprint?
     /// The certificate, or why it cannot stand for this identity whatever the time (unreadable,
-    /// not from the keystore's CA, outside the profile).
+    /// not from the keystore's CA, outside the profile, an id shared with a gateway).
     var certificate: Result<Certificate, IdentityFailure>
     /// The signer, or why the key cannot be used (missing, permissions, unreadable, mismatch).
     /// Only meaningful once `certificate` succeeded.
@@ -18,23 +18,24 @@ struct LoadedIdentity: Sendable {
 /// Reads one identity from the keystore and checks everything that does not depend on time.
 /// The time-dependent half of the decision is `SigningPolicy.decide`.
 enum IdentityLoader {
-    /// nil when nothing is enrolled under `name`.
-    static func load(_ name: IdentityName, keystore: Keystore, anchor: Certificate) -> LoadedIdentity? {
-        let first = attempt(name, keystore: keystore, anchor: anchor)
+    /// nil when nothing is enrolled under `name`. `otherKindIDs` lists the ids enrolled in the
+    /// other namespace (a device may not share its id with a gateway).
+    static func load(_ name: IdentityName, keystore: Keystore, anchor: Certificate, otherKindIDs: () -> [String]) -> LoadedIdentity? {
+        let first = attempt(name, keystore: keystore, anchor: anchor, otherKindIDs: otherKindIDs)
         // enroll/rotation renames key.pem then cert.pem; a reader between the two renames sees a
         // mismatched pair. Reading again once closes that window.
         if case .failure(.keyCertificateMismatch)? = first?.signer {
-            return attempt(name, keystore: keystore, anchor: anchor)
+            return attempt(name, keystore: keystore, anchor: anchor, otherKindIDs: otherKindIDs)
         }
         return first
     }
 
-    private static func attempt(_ name: IdentityName, keystore: Keystore, anchor: Certificate) -> LoadedIdentity? {
+    private static func attempt(_ name: IdentityName, keystore: Keystore, anchor: Certificate, otherKindIDs: () -> [String]) -> LoadedIdentity? {
         let certificatePath = keystore.certificatePath(kind: name.kind, id: name.id)
         let keyPath = keystore.keyPath(kind: name.kind, id: name.id)
         guard let certificateFile = FileFingerprint.of(certificatePath) else { return nil }
         let keyFile = FileFingerprint.of(keyPath)
-        let certificate = checkedCertificate(name, path: certificatePath, anchor: anchor)
+        let certificate = checkedCertificate(name, path: certificatePath, anchor: anchor, otherKindIDs: otherKindIDs)
         let signer: Result<DeviceSigner, IdentityFailure>
         switch certificate {
         case .success(let certificate):
@@ -45,7 +46,7 @@ enum IdentityLoader {
         return LoadedIdentity(certificateFile: certificateFile, keyFile: keyFile, certificate: certificate, signer: signer)
     }
 
-    private static func checkedCertificate(_ name: IdentityName, path: String, anchor: Certificate) -> Result<Certificate, IdentityFailure> {
+    private static func checkedCertificate(_ name: IdentityName, path: String, anchor: Certificate, otherKindIDs: () -> [String]) -> Result<Certificate, IdentityFailure> {
         let certificate: Certificate
         do {
             certificate = try CertificateCoding.loadCertificate(path)
@@ -54,6 +55,11 @@ enum IdentityLoader {
         }
         if let problem = chainProblem(certificate, name: name, anchor: anchor) {
             return .failure(.chainInvalid(name, reason: problem))
+        }
+        // Only devices are refused: the gateway's checkpoint key stays usable, and the device
+        // certificate is the one that would gain rights it must not have.
+        if name.kind == .device, let gateway = IdentityNamespaces.collision(of: name, among: otherKindIDs()) {
+            return .failure(.sharedIdentifier(name, with: gateway))
         }
         return .success(certificate)
     }

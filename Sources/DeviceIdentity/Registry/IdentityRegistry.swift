@@ -92,7 +92,8 @@ public final class IdentityRegistry: Sendable {
         let (cached, policy) = state.withLock { state in (state.snapshot.identities[name], state.snapshot.policy) }
         if let cached { return (cached, policy) }
         // Enrolled after the last load: pick it up now, no restart or reload needed.
-        guard let loaded = IdentityLoader.load(name, keystore: keystore, anchor: policy.anchor) else {
+        let keystore = keystore
+        guard let loaded = IdentityLoader.load(name, keystore: keystore, anchor: policy.anchor, otherKindIDs: { keystore.enrolledIDs(kind: name.kind.other) }) else {
             return nil
         }
         state.withLock { state in
@@ -180,13 +181,16 @@ public final class IdentityRegistry: Sendable {
         }
         var identities: [IdentityName: LoadedIdentity] = [:]
         var folders: [String: FileFingerprint?] = [:]
+        // A device may not share its id with a gateway: each kind's loader sees the other's ids.
+        let enrolled = [IdentityKind.device: keystore.enrolledIDs(kind: .device), .gateway: keystore.enrolledIDs(kind: .gateway)]
         for kind in [IdentityKind.device, .gateway] {
             let folder = SecureFile.join(keystore.directory, kind.keystoreFolder)
             folders[folder] = FileFingerprint.of(folder)
+            let others = enrolled[kind.other] ?? []
             for id in SecureFile.directoryEntries(folder) where SubjectIdentifier.isValid(id) {
                 let name = IdentityName(kind: kind, id: id)
                 folders[keystore.identityDirectory(kind: kind, id: id)] = FileFingerprint.of(keystore.identityDirectory(kind: kind, id: id))
-                if let loaded = IdentityLoader.load(name, keystore: keystore, anchor: anchor) { identities[name] = loaded }
+                if let loaded = IdentityLoader.load(name, keystore: keystore, anchor: anchor, otherKindIDs: { others }) { identities[name] = loaded }
             }
         }
         return Snapshot(policy: SigningPolicy(anchor: anchor, crl: crl), anchorFile: anchorFile, crlFile: crlFile, identities: identities, folders: folders)

@@ -7,7 +7,7 @@ import X509
 /// cannot disagree.
 ///
 /// Order: what makes the certificate unusable whatever the time (unreadable, another CA, outside
-/// the profile), then revocation (any listed serial: signing happens
+/// the profile, an id shared with a gateway), then revocation (any listed serial: signing happens
 /// now, whatever the entry's date), then the validity windows of the certificate and of the CA,
 /// and only then the private key (missing, permissions, unreadable, not matching). Installing a
 /// key cannot help a revoked or expired certificate, so that is said first.

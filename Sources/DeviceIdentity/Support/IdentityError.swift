@@ -15,6 +15,9 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidCSR(path: String, reason: String)
     case unsupportedKey(path: String, reason: String)
     case notEnrolled(kind: IdentityKind, id: String)
+    /// The id is the other kind's (`IdentityNamespaces`); `source` says who knows it (the CA's
+    /// index, the keystore).
+    case identifierInUse(id: String, wanted: IdentityKind, holder: IdentityName, source: String)
     case invalidArgument(String)
     case cryptographicFailure(String)
 
@@ -44,6 +47,8 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path): unsupported key: \(reason)"
         case .notEnrolled(let kind, let id):
             "no \(kind) named \"\(id)\" is enrolled"
+        case .identifierInUse(let id, let wanted, let holder, let source):
+            "\(wanted) id \"\(id)\" is taken: \(holder) has it (\(source)); devices and gateways never share an id, because the broker knows a client by its certificate's CN and would give \(wanted == .device ? "this device the gateway's rights" : "the gateway this device's topics"). Choose another \(wanted) id"
         case .invalidArgument(let reason):
             reason
         case .cryptographicFailure(let reason):

@@ -65,6 +65,7 @@ struct ObservationSigning: Sendable {
         case .keyFilePermissions: "key_file_permissions"
         case .keyCertificateMismatch: "key_certificate_mismatch"
         case .unreadable: "unreadable"
+        case .sharedIdentifier: "shared_identifier"
         }
     }
 }
