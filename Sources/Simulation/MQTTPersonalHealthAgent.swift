@@ -6,27 +6,35 @@ import Observations
 import Synchronization
 
 /// A simulated IEEE 11073-20601 agent speaking to the gateway over MQTT: it publishes its APDUs
-/// on `phd/<system id>/agent` and reacts to the manager's replies on `phd/<system id>/manager`.
+/// on `phd/<topic device>/agent` and reacts to the manager's replies on `phd/<topic device>/manager`.
+///
+/// The topic device is the System-Id in hex (`0011223344556677`) unless given. Behind the shipped
+/// broker ACL an agent authenticates with its device certificate (`tls`), whose CN is its
+/// enrolled device id (`00-11-22-33-44-55-66-77`), and may use only the topics of that CN: pass
+/// the device id as `topicDevice` then.
 public final class MQTTPersonalHealthAgent: Sendable {
     public let systemId: SystemId
+    public let agentTopic: String
+    public let managerTopic: String
     private let box: AgentBox
     private let client: MQTTClient
     private let origin = ContinuousClock.now
 
-    public var agentTopic: String { "phd/\(systemId.hex)/agent" }
-    public var managerTopic: String { "phd/\(systemId.hex)/manager" }
     public var deviceId: String { PHDDeviceIdentifier.value(for: systemId) }
 
-    public init(specialization: AgentSpecialization, systemId: SystemId, brokerPort: Int, logger: Logger, seed: UInt64 = 1) throws {
+    public init(specialization: AgentSpecialization, systemId: SystemId, brokerPort: Int, logger: Logger, seed: UInt64 = 1,
+                tls: MQTTSettings.TLS? = nil, topicDevice: String? = nil) throws {
         self.systemId = systemId
         let box = AgentBox(try SimulatedAgent(specialization: specialization, systemId: systemId,
                                               utcOffsetSeconds: TimeZone.current.secondsFromGMT(), seed: seed))
         self.box = box
         let origin = self.origin
-        let topic = "phd/\(systemId.hex)/agent"
-        let replyTopic = "phd/\(systemId.hex)/manager"
+        let topic = "phd/\(topicDevice ?? systemId.hex)/agent"
+        let replyTopic = "phd/\(topicDevice ?? systemId.hex)/manager"
+        agentTopic = topic
+        managerTopic = replyTopic
         client = try MQTTClient(
-            settings: MQTTSettings(port: brokerPort, clientId: "phd-agent-\(systemId.hex)", cleanStart: true),
+            settings: MQTTSettings(port: brokerPort, clientId: "phd-agent-\(systemId.hex)", tls: tls, cleanStart: true),
             subscriptions: [replyTopic], logger: logger
         ) { message in
             let step = box.agent.withLock { $0.receive(message.payload, now: ContinuousClock.now - origin) }

@@ -1,6 +1,10 @@
 import DeviceIdentity
 import Foundation
+import GRDB
+import Gateway
+import IEEE11073
 import MQTTIngest
+import Observations
 import Simulation
 import Testing
 
@@ -95,9 +99,9 @@ struct BrokerIdentityTests {
         let deviceB = try ward.enroll(.device, "dev-b")
         // The gateway's id cannot become a device's: that certificate would have the gateway's CN,
         // so the ACL's `user ward-7b` read rule would let it read every device's vitals.
-        var readers: [(name: String, tls: MQTTSettings.TLS)] = [("dev-a", deviceA)]
+        var readers: [(id: String, tls: MQTTSettings.TLS)] = [("dev-a", deviceA)]
         do {
-            readers.append(("device ward-7b", try ward.enroll(.device, "ward-7b")))
+            readers.append(("ward-7b", try ward.enroll(.device, "ward-7b")))
             Issue.record("a device was enrolled under the gateway's id ward-7b")
         } catch {
             #expect("\(error)".contains("device id \"ward-7b\" is taken: gateway \"ward-7b\" has it"), "\(error)")
@@ -112,7 +116,7 @@ struct BrokerIdentityTests {
             let list = SharedList()
             let client = try await broker.client("reader-\(readerClients.count)", tls: reader.tls,
                                                  subscriptions: ["#", "wards/+/devices/+/#", "wards/7b/devices/dev-b/#"], into: list)
-            readerClients.append((reader.name, client, list))
+            readerClients.append((reader.id, client, list))
         }
         defer { for (_, client, _) in readerClients { client.stop() } }
 
@@ -122,11 +126,83 @@ struct BrokerIdentityTests {
         #expect(await b.waitForPublishes(timeout: .seconds(60)))
         #expect(await TestSupport.eventually(timeout: .seconds(60)) { atGateway.items.contains { $0.hasPrefix("wards/7b/devices/dev-b/vitals") } },
                 "the gateway did not receive dev-b's reading")
-        // mosquitto hands a message to every matching subscriber as it routes it; a reader that
-        // was allowed to read it would have it by the time the gateway does, give or take.
-        _ = await TestSupport.eventually(timeout: .seconds(2)) { readerClients.contains { !$0.2.items.isEmpty } }
-        for (name, _, list) in readerClients {
-            #expect(list.items.isEmpty, "\(name) read \(list.items)")
+        // Then the gateway writes each reader a note on its own manager topic, which a device may
+        // read: the note is routed after dev-b's reading, so a reader that could read that reading
+        // holds it once it holds its note.
+        let notes = try await broker.client("ward-7b-notes", tls: gatewayTLS)
+        defer { notes.stop() }
+        for (id, _, _) in readerClients { try notes.publish(topic: "phd/\(id)/manager", payload: Array("note".utf8)) }
+        for (id, _, list) in readerClients {
+            #expect(await TestSupport.eventually(timeout: .seconds(60)) { list.items.contains("phd/\(id)/manager note") }, "\(id) got no note")
+            #expect(list.items == ["phd/\(id)/manager note"], "\(id) read \(list.items)")
         }
+    }
+
+    @Test("an IEEE 11073 agent with its device certificate associates through the shipped conf and ACL; its confirmed reports are stored, signed; no other device speaks for it or reads its replies")
+    func personalHealthAgentOverMutualTLS() async throws {
+        let directory = TestSupport.temporaryDirectory("broker-phd")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ward = try EnrolledWard.make(in: directory + "/pki")
+        let gatewayTLS = try ward.enroll(.gateway, "ward-7b")
+        let systemId = SystemId(0x0011_2233_4455_6677)
+        let agentId = PHDDeviceIdentifier.value(for: systemId)
+        let agentTLS = try ward.enroll(.device, agentId)
+        let otherTLS = try ward.enroll(.device, "dev-a")
+        let broker = try ShippedBroker(ward)
+
+        var config = TestSupport.config(directory: directory, brokerPort: broker.port, clientId: "wardgate-ward-7b")
+        config.mqtt.tls = gatewayTLS
+        config.identity = .init(keystore: ward.keystore.directory)
+        let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
+        gateway.start()
+        guard await gateway.waitUntilReady(timeout: .seconds(60)) else {
+            await gateway.stop()
+            throw ServiceTestError("the gateway did not subscribe through the shipped ACL with its certificate")
+        }
+        let eavesdropped = SharedList()
+        let other = try await broker.client("dev-a", tls: otherTLS, subscriptions: ["#", "phd/+/manager"], into: eavesdropped)
+        let agent = try MQTTPersonalHealthAgent(specialization: .pulseOximeter, systemId: systemId, brokerPort: broker.port,
+                                                logger: TestSupport.quietLogger, tls: agentTLS, topicDevice: agentId)
+        defer {
+            agent.stop()
+            other.stop()
+        }
+
+        let associated = try await agent.associate(timeout: .seconds(30))
+        #expect(associated, "the agent did not associate through the shipped ACL")
+        var expected: [Reading] = []
+        if associated {
+            for i in 0..<5 { expected += try agent.sendMeasurement(at: Date().addingTimeInterval(Double(i - 60))) }
+            #expect(await agent.waitForConfirmations(5, timeout: .seconds(60)), "confirmed \(agent.confirmedReports) of 5 reports")
+        }
+        try gateway.drain()
+        let stored = try gateway.journal.observations(deviceId: agentId)
+        #expect(!expected.isEmpty)
+        #expect(stored.count == expected.count)
+        #expect(stored.allSatisfy { $0.signature != nil && $0.quarantineReason == nil }, "\(stored.map(\.quarantineReason))")
+
+        // dev-a cannot speak for the agent: its APDU on the agent's topic never reaches the
+        // gateway, while its own reading, sent after it on the same connection, does.
+        let agentTopicRecords = { try gateway.journal.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE topic = ?", arguments: [agent.agentTopic]) ?? 0 } }
+        let before = try agentTopicRecords()
+        try other.publish(topic: agent.agentTopic, payload: [0xE4, 0x00, 0x00, 0x02, 0x00, 0x00])
+        try other.publish(topic: "wards/7b/devices/dev-a/vitals", payload: Array(#"{"hr": 64}"#.utf8))
+        #expect(await other.waitForPublishes(timeout: .seconds(60)))
+        let ownArrived = try await TestSupport.eventually(timeout: .seconds(60)) {
+            try gateway.journal.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE topic = ?", arguments: ["wards/7b/devices/dev-a/vitals"]) ?? 0 } > 0
+        }
+        #expect(ownArrived, "dev-a's own reading did not reach the gateway")
+        #expect(try agentTopicRecords() == before, "dev-a published on the agent's topic")
+
+        // dev-a reads its own manager topic and nothing of the agent's: the gateway's note to
+        // dev-a comes after every reply the agent got, so had dev-a been allowed any of those, it
+        // would hold them by the time the note arrives.
+        let manager = try await broker.client("ward-7b-note", tls: gatewayTLS)
+        defer { manager.stop() }
+        try manager.publish(topic: "phd/dev-a/manager", payload: Array("note".utf8))
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { eavesdropped.items.contains("phd/dev-a/manager note") },
+                "dev-a cannot read its own manager topic: \(eavesdropped.items)")
+        #expect(!eavesdropped.items.contains { $0.hasPrefix("phd/\(agentId)/") }, "dev-a read the agent's topics: \(eavesdropped.items)")
+        await gateway.stop()
     }
 }
