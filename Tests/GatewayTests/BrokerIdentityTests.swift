@@ -1,6 +1,7 @@
 import DeviceIdentity
 import Foundation
 import GRDB
+import DeviceProfiles
 import Gateway
 import IEEE11073
 import MQTTIngest
@@ -204,5 +205,36 @@ struct BrokerIdentityTests {
                 "dev-a cannot read its own manager topic: \(eavesdropped.items)")
         #expect(!eavesdropped.items.contains { $0.hasPrefix("phd/\(agentId)/") }, "dev-a read the agent's topics: \(eavesdropped.items)")
         await gateway.stop()
+    }
+
+    @Test("the broker refuses a payload above message_size_limit (the largest maxPayloadBytes of the shipped profiles) and passes one at the limit")
+    func oversizedPublishRefused() async throws {
+        let directory = TestSupport.temporaryDirectory("broker-size")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let conf = try String(contentsOfFile: TestSupport.packageRoot + "/systemd/mosquitto/wardgate.conf", encoding: .utf8)
+        let limit = try #require(conf.split(separator: "\n").first { $0.hasPrefix("message_size_limit ") }.flatMap { Int($0.split(separator: " ")[1]) },
+                                 "the shipped conf sets no message_size_limit")
+        let profiles = try ProfileSet.load(directory: TestSupport.shippedProfiles)
+        #expect(limit == profiles.profiles.map(\.maxPayloadBytes).max(), "message_size_limit is not the largest maxPayloadBytes of the shipped profiles")
+
+        let ward = try EnrolledWard.make(in: directory + "/pki")
+        let gatewayTLS = try ward.enroll(.gateway, "ward-7b")
+        let deviceTLS = try ward.enroll(.device, "dev-a")
+        let broker = try ShippedBroker(ward)
+        let received = SharedList()
+        let gateway = try await broker.client("wardgate-ward-7b", tls: gatewayTLS, subscriptions: ["wards/+/devices/+/#"], into: received)
+        defer { gateway.stop() }
+        let device = try await broker.client("dev-a", tls: deviceTLS)
+        defer { device.stop() }
+        // One byte over, then exactly the limit, on one connection: had the first passed, it
+        // would arrive before the second.
+        let over = [UInt8](repeating: UInt8(ascii: "o"), count: limit + 1)
+        let at = [UInt8](repeating: UInt8(ascii: "a"), count: limit)
+        try device.publish(topic: "wards/7b/devices/dev-a/vitals", payload: over)
+        try device.publish(topic: "wards/7b/devices/dev-a/vitals", payload: at)
+        #expect(await device.waitForPublishes(timeout: .seconds(60)), "the broker did not complete the QoS 1 flows")
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { !received.items.isEmpty })
+        let sizes = received.items.map { $0.utf8.count - "wards/7b/devices/dev-a/vitals ".utf8.count }
+        #expect(sizes == [limit], "the gateway received payloads of \(sizes) bytes")
     }
 }
