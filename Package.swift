@@ -181,6 +181,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Out of the product: linked by the tests (and the CLI's tools), never by the daemon's libraries.
+        .target(name: "WardgateTestSupport", path: "Sources/Tools/TestSupport", swiftSettings: strict),
         .executableTarget(
             name: "ieee11073-fuzz",
             dependencies: ["IEEE11073"],
@@ -193,7 +195,7 @@ let package = Package(
         .testTarget(name: "HexEncodingTests", dependencies: ["HexEncoding"], swiftSettings: strict),
         .testTarget(
             name: "DeviceProfilesTests",
-            dependencies: ["DeviceProfiles", "Observations", "JSONDocument", "Nomenclature", "StrictYAML"],
+            dependencies: ["WardgateTestSupport", "DeviceProfiles", "Observations", "JSONDocument", "Nomenclature", "StrictYAML"],
             exclude: ["Resources"],
             swiftSettings: strict
         ),
@@ -210,6 +212,7 @@ let package = Package(
         .testTarget(
             name: "TransparencyLogTests",
             dependencies: [
+                "WardgateTestSupport",
                 "TransparencyLog", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -220,6 +223,7 @@ let package = Package(
         .testTarget(
             name: "DeviceIdentityTests",
             dependencies: [
+                "WardgateTestSupport",
                 "DeviceIdentity", "JSONDocument", "HexEncoding",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -229,12 +233,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MQTTIngestTests",
-            dependencies: ["MQTTIngest", "Simulation", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["WardgateTestSupport", "MQTTIngest", "Simulation", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "WardgateTestSupport",
                 "Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles", "Observations",
                 "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger",
                 .product(name: "Logging", package: "swift-log"),
@@ -271,6 +276,7 @@ let package = Package(
         .testTarget(
             name: "StaffAPITests",
             dependencies: [
+                "WardgateTestSupport",
                 "StaffAPI", "Journal", "JSONDocument",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

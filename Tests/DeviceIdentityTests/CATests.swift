@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import SwiftASN1
 import Testing
+import WardgateTestSupport
 import X509
 @testable import DeviceIdentity
 
@@ -25,16 +26,16 @@ struct CATests {
         #expect(certificate.serialNumber.bytes.count <= 20 && certificate.serialNumber.bytes.first! & 0x80 == 0)
         #expect(try fileMode(fixture.ca.keyPath) == 0o600)
 
-        let text = try run(["openssl", "x509", "-in", fixture.ca.certificatePath, "-noout", "-text"])
+        let text = try ProcessRunner.runTool(["openssl", "x509", "-in", fixture.ca.certificatePath, "-noout", "-text"])
         #expect(text.status == 0)
         #expect(text.stdout.contains("CA:TRUE, pathlen:0"))
         #expect(text.stdout.contains("Certificate Sign, CRL Sign"))
         #expect(text.stdout.contains("X509v3 Subject Key Identifier"))
         #expect(text.stdout.contains("X509v3 Authority Key Identifier"))
-        let verify = try run(["openssl", "verify", "-CAfile", fixture.ca.certificatePath, fixture.ca.certificatePath])
+        let verify = try ProcessRunner.runTool(["openssl", "verify", "-CAfile", fixture.ca.certificatePath, fixture.ca.certificatePath])
         #expect(verify.status == 0, "\(verify.output)")
         // The CA key is readable by openssl as PKCS#8.
-        let key = try run(["openssl", "pkey", "-in", fixture.ca.keyPath, "-noout"])
+        let key = try ProcessRunner.runTool(["openssl", "pkey", "-in", fixture.ca.keyPath, "-noout"])
         #expect(key.status == 0, "\(key.output)")
     }
 
@@ -49,7 +50,7 @@ struct CATests {
         let directory = try TemporaryDirectory()
         let key = directory.sub("hospital.key")
         let cert = directory.sub("hospital.pem")
-        let made = try run([
+        let made = try ProcessRunner.runTool([
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
             "-days", "30", "-subj", "/O=General Hospital/CN=Hospital Issuing CA",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
@@ -63,9 +64,9 @@ struct CATests {
         // It issues usable device certificates and CRLs that openssl accepts.
         let keystore = Keystore(directory: directory.sub("ks"))
         let outcome = try Enrollment.enroll(kind: .device, id: "pump-3", ca: ca, keystore: keystore)
-        let verify = try run(["openssl", "verify", "-CAfile", cert, outcome.certificatePath])
+        let verify = try ProcessRunner.runTool(["openssl", "verify", "-CAfile", cert, outcome.certificatePath])
         #expect(verify.status == 0, "\(verify.output)")
-        let crl = try run(["openssl", "crl", "-in", ca.crlPath, "-CAfile", cert, "-noout"])
+        let crl = try ProcessRunner.runTool(["openssl", "crl", "-in", ca.crlPath, "-CAfile", cert, "-noout"])
         #expect(crl.status == 0 && crl.output.contains("verify OK"), "\(crl.output)")
     }
 
@@ -73,7 +74,7 @@ struct CATests {
         let directory = try TemporaryDirectory()
         let key = directory.sub("rsa.key")
         let cert = directory.sub("rsa.pem")
-        let made = try run([
+        let made = try ProcessRunner.runTool([
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "30",
             "-subj", "/CN=RSA Hospital CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         ])
@@ -82,9 +83,9 @@ struct CATests {
         let ca = try CertificateAuthority.adopt(directory: directory.sub("ca"), certificateFile: cert, keyFile: key)
         let outcome = try Enrollment.enroll(kind: .device, id: "rsa-issued", ca: ca, keystore: Keystore(directory: directory.sub("ks")))
         _ = try ca.revoke(serialHex: outcome.serialHex, reason: .superseded)
-        let crl = try run(["openssl", "crl", "-in", ca.crlPath, "-CAfile", cert, "-noout"])
+        let crl = try ProcessRunner.runTool(["openssl", "crl", "-in", ca.crlPath, "-CAfile", cert, "-noout"])
         #expect(crl.status == 0 && crl.output.contains("verify OK"), "\(crl.output)")
-        let verify = try run(["openssl", "verify", "-crl_check", "-CAfile", cert, "-CRLfile", ca.crlPath, outcome.certificatePath])
+        let verify = try ProcessRunner.runTool(["openssl", "verify", "-crl_check", "-CAfile", cert, "-CRLfile", ca.crlPath, outcome.certificatePath])
         #expect(verify.status != 0 && verify.output.contains("certificate revoked"), "\(verify.output)")
     }
 
@@ -92,7 +93,7 @@ struct CATests {
         let directory = try TemporaryDirectory()
         let key = directory.sub("leaf.key")
         let cert = directory.sub("leaf.pem")
-        let made = try run([
+        let made = try ProcessRunner.runTool([
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
             "-days", "30", "-subj", "/CN=not a ca", "-addext", "basicConstraints=critical,CA:FALSE",
         ])

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HexEncoding
 import Testing
+import WardgateTestSupport
 import X509
 
 @Suite("Enrollment and keystore")
@@ -36,12 +37,12 @@ struct EnrollmentTests {
         #expect(SecureFile.exists(fixture.keystore.crlPath))
         #expect(fixture.keystore.archivedCertificate(thumbprint: outcome.thumbprint) == certificate)
 
-        let verify = try run(["openssl", "verify", "-CAfile", fixture.ca.certificatePath, outcome.certificatePath])
+        let verify = try ProcessRunner.runTool(["openssl", "verify", "-CAfile", fixture.ca.certificatePath, outcome.certificatePath])
         #expect(verify.status == 0, "\(verify.output)")
-        let text = try run(["openssl", "x509", "-in", outcome.certificatePath, "-noout", "-text"])
+        let text = try ProcessRunner.runTool(["openssl", "x509", "-in", outcome.certificatePath, "-noout", "-text"])
         #expect(text.stdout.contains("URI:urn:wardgate:device:bed-12"))
         #expect(text.stdout.contains("Digital Signature"))
-        #expect(try run(["openssl", "pkey", "-in", keyPath, "-noout"]).status == 0)
+        #expect(try ProcessRunner.runTool(["openssl", "pkey", "-in", keyPath, "-noout"]).status == 0)
 
         // Recorded in the CA index.
         let issued = try fixture.ca.issuedCertificates()
@@ -62,15 +63,15 @@ struct EnrollmentTests {
         let fixture = try WardFixture(now: Date())
         let key = fixture.directory.sub("device.key")
         let csr = fixture.directory.sub("device.csr")
-        #expect(try run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
-        let made = try run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=monitor-4", "-out", csr])
+        #expect(try ProcessRunner.runTool(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
+        let made = try ProcessRunner.runTool(["openssl", "req", "-new", "-key", key, "-subj", "/CN=monitor-4", "-out", csr])
         try #require(made.status == 0, "\(made.output)")
 
         let outcome = try fixture.enroll("monitor-4", at: Date(), csr: csr)
         #expect(outcome.keyPath == nil)
         let requesterKey = try Certificate.PrivateKey(pemEncoded: try String(contentsOfFile: key, encoding: .utf8))
         #expect(outcome.certificate.publicKey == requesterKey.publicKey)
-        #expect(try run(["openssl", "verify", "-CAfile", fixture.ca.certificatePath, outcome.certificatePath]).status == 0)
+        #expect(try ProcessRunner.runTool(["openssl", "verify", "-CAfile", fixture.ca.certificatePath, outcome.certificatePath]).status == 0)
 
         // Until the key is installed the registry says so; after, it signs with the openssl key.
         let registry = try fixture.registry()
@@ -90,8 +91,8 @@ struct EnrollmentTests {
         let fixture = try WardFixture()
         let key = fixture.directory.sub("device.key")
         let csrPath = fixture.directory.sub("device.csr")
-        #expect(try run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
-        #expect(try run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=monitor-5", "-outform", "DER", "-out", csrPath]).status == 0)
+        #expect(try ProcessRunner.runTool(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
+        #expect(try ProcessRunner.runTool(["openssl", "req", "-new", "-key", key, "-subj", "/CN=monitor-5", "-outform", "DER", "-out", csrPath]).status == 0)
         var der = try [UInt8](Data(contentsOf: URL(fileURLWithPath: csrPath)))
         der[der.count - 3] ^= 0x01  // inside the signature's s value
         let tampered = try fixture.directory.write(der, to: "tampered.csr")
@@ -108,14 +109,14 @@ struct EnrollmentTests {
         let fixture = try WardFixture()
         let key = fixture.directory.sub("k.key")
         let csr = fixture.directory.sub("k.csr")
-        #expect(try run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
-        #expect(try run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=bed-99", "-out", csr]).status == 0)
+        #expect(try ProcessRunner.runTool(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
+        #expect(try ProcessRunner.runTool(["openssl", "req", "-new", "-key", key, "-subj", "/CN=bed-99", "-out", csr]).status == 0)
         #expect(throws: IdentityError.self) { try fixture.enroll("bed-1", csr: csr) }
 
         let rsaKey = fixture.directory.sub("r.key")
         let rsaCSR = fixture.directory.sub("r.csr")
-        #expect(try run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsaKey]).status == 0)
-        #expect(try run(["openssl", "req", "-new", "-key", rsaKey, "-subj", "/CN=bed-1", "-out", rsaCSR]).status == 0)
+        #expect(try ProcessRunner.runTool(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsaKey]).status == 0)
+        #expect(try ProcessRunner.runTool(["openssl", "req", "-new", "-key", rsaKey, "-subj", "/CN=bed-1", "-out", rsaCSR]).status == 0)
         #expect {
             try fixture.enroll("bed-1", csr: rsaCSR)
         } throws: { error in

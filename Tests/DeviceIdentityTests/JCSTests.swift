@@ -1,6 +1,7 @@
 import Foundation
 import JSONDocument
 import Testing
+import WardgateTestSupport
 @testable import DeviceIdentity
 
 @Suite("JCS (RFC 8785)")
@@ -147,7 +148,7 @@ struct JCSTests {
             data = json.loads(sys.stdin.read(), parse_int=float)
             sys.stdout.buffer.write(rfc8785.dumps(data))
             """
-        let result = try run(["python3", "-c", script], input: Array(array.serialized.utf8))
+        let result = try ProcessRunner.runTool(["python3", "-c", script], input: Array(array.serialized.utf8))
         #expect(result.status == 0, "python rfc8785 failed: \(result.stderr)")
         let theirs = Array(result.stdout.utf8)
         if theirs != ours {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JSONDocument
 import Testing
+import WardgateTestSupport
 import X509
 @testable import DeviceIdentity
 
@@ -66,7 +67,7 @@ func verifyExternally(_ sample: SignedSample, in directory: TemporaryDirectory, 
     let jws = try directory.write(sample.jws, to: "\(tag).jws")
     let certificate = try directory.write(CertificateCoding.pemString(sample.certificate), to: "\(tag).cert.pem")
     let script = try directory.write(pythonVerifier, to: "verify.py")
-    let python = try run(["python3", script, observation, payload, jws, certificate])
+    let python = try ProcessRunner.runTool(["python3", script, observation, payload, jws, certificate])
 
     // openssl dgst over the JWS signing input with the DER form of the signature.
     let segments = sample.jws.split(separator: ".", omittingEmptySubsequences: false)
@@ -74,9 +75,9 @@ func verifyExternally(_ sample: SignedSample, in directory: TemporaryDirectory, 
     let der = ES256.derSignature(fromRaw: Base64URL.decode(String(segments[2])) ?? []) ?? []
     let signature = try directory.write(der, to: "\(tag).sig.der")
     let publicKey = directory.sub("\(tag).pub.pem")
-    let extracted = try run(["openssl", "x509", "-in", certificate, "-pubkey", "-noout", "-out", publicKey])
+    let extracted = try ProcessRunner.runTool(["openssl", "x509", "-in", certificate, "-pubkey", "-noout", "-out", publicKey])
     #expect(extracted.status == 0, "\(extracted.output)")
-    let openssl = try run(["openssl", "dgst", "-sha256", "-verify", publicKey, "-signature", signature, signingInput])
+    let openssl = try ProcessRunner.runTool(["openssl", "dgst", "-sha256", "-verify", publicKey, "-signature", signature, signingInput])
     return (python, openssl)
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftASN1
 import Testing
+import WardgateTestSupport
 import X509
 @testable import DeviceIdentity
 
@@ -27,9 +28,9 @@ struct RevocationTests {
         // The keystore got the same CRL.
         #expect(try CertificateRevocationList.load(fixture.keystore.crlPath) == crl)
 
-        let check = try run(["openssl", "crl", "-in", fixture.ca.crlPath, "-CAfile", fixture.ca.certificatePath, "-noout"])
+        let check = try ProcessRunner.runTool(["openssl", "crl", "-in", fixture.ca.crlPath, "-CAfile", fixture.ca.certificatePath, "-noout"])
         #expect(check.status == 0 && check.output.contains("verify OK"), "\(check.output)")
-        let text = try run(["openssl", "crl", "-in", fixture.ca.crlPath, "-noout", "-text"])
+        let text = try ProcessRunner.runTool(["openssl", "crl", "-in", fixture.ca.crlPath, "-noout", "-text"])
         #expect(text.stdout.contains("Version 2"))
         #expect(text.stdout.contains("X509v3 CRL Number"))
         #expect(text.stdout.contains("X509v3 Authority Key Identifier"))
@@ -37,11 +38,11 @@ struct RevocationTests {
         #expect(text.stdout.contains("ecdsa-with-SHA256"))
         #expect(text.stdout.uppercased().contains(revoked.serialHex.uppercased()))
 
-        let rejected = try run([
+        let rejected = try ProcessRunner.runTool([
             "openssl", "verify", "-crl_check", "-CAfile", fixture.ca.certificatePath, "-CRLfile", fixture.ca.crlPath, revoked.certificatePath,
         ])
         #expect(rejected.status != 0 && rejected.output.contains("certificate revoked"), "\(rejected.output)")
-        let accepted = try run([
+        let accepted = try ProcessRunner.runTool([
             "openssl", "verify", "-crl_check", "-CAfile", fixture.ca.certificatePath, "-CRLfile", fixture.ca.crlPath, kept.certificatePath,
         ])
         #expect(accepted.status == 0, "\(accepted.output)")

@@ -4,6 +4,7 @@ import JSONDocument
 import Nomenclature
 import Observations
 import Testing
+import WardgateTestSupport
 
 /// Every kind of Observation the gateway produces from profiles and the normalizer.
 enum ObservationCorpus {
@@ -87,24 +88,12 @@ enum ObservationCorpus {
 func runValidator(on file: URL) throws -> (status: Int32, stdout: String, stderr: String) {
     let script = Paths.fhirValidator
     try #require(FileManager.default.fileExists(atPath: script.path), "missing \(script.path)")
-    let output = file.deletingPathExtension().appendingPathExtension("out")
-    let errors = file.deletingPathExtension().appendingPathExtension("err")
-    try #require(FileManager.default.createFile(atPath: output.path, contents: nil))
-    try #require(FileManager.default.createFile(atPath: errors.path, contents: nil))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path, file.path]
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = try FileHandle(forWritingTo: output)
-    process.standardError = try FileHandle(forWritingTo: errors)
-    try process.run()
-    process.waitUntilExit()
-    let stdout = String(decoding: try Data(contentsOf: output), as: UTF8.self)
-    let stderr = String(decoding: try Data(contentsOf: errors), as: UTF8.self)
+    let result = try ProcessRunner.runTool(["python3", script.path, file.path])
+    let (stdout, stderr) = (result.stdout, result.stderr)
     // 127: env found no python3. 3: fhir.resources is not installed. Both must fail the test.
-    #expect(process.terminationStatus != 127, "python3 is not on PATH: the FHIR check cannot run")
-    #expect(process.terminationStatus != 3, "fhir.resources is missing (pip install fhir.resources): \(stderr)")
-    return (process.terminationStatus, stdout, stderr)
+    #expect(result.status != 127, "python3 is not on PATH: the FHIR check cannot run")
+    #expect(result.status != 3, "fhir.resources is missing (pip install fhir.resources): \(stderr)")
+    return (result.status, stdout, stderr)
 }
 
 @Suite("FHIR R4 structure of produced Observations")

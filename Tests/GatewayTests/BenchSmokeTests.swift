@@ -1,14 +1,15 @@
 import Foundation
 import JSONDocument
 import Testing
+import WardgateTestSupport
 
 @Suite("wardgate bench: a short run reports every field the issue names, and loses nothing", .serialized)
 struct BenchSmokeTests {
     /// Runs `wardgate bench ... --format json` and parses what it printed.
     static func bench(_ arguments: [String]) throws -> JSONValue {
-        let run = try ProofTests.run(["bench"] + arguments + ["--format", "json", "--profiles", TestSupport.shippedProfiles])
+        let run = try ProcessRunner.run(TestSupport.wardgateBinary, ["bench"] + arguments + ["--format", "json", "--profiles", TestSupport.shippedProfiles])
         try #require(run.status == 0, "\(run.output.suffix(2000))")
-        let json = try #require(run.output.firstIndex(of: "{").map { String(run.output[$0...]) })
+        let json = try #require(run.stdout.firstIndex(of: "{").map { String(run.stdout[$0...]) })
         return try JSONParser.parse(Array(json.utf8))
     }
 

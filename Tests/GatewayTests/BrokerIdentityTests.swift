@@ -8,6 +8,7 @@ import MQTTIngest
 import Observations
 import Simulation
 import Testing
+import WardgateTestSupport
 
 /// The shipped broker configuration (systemd/mosquitto/) in a real mosquitto, with certificates
 /// made the way a ward makes them: a ward CA from `CertificateAuthority` (as `wardgate ca init`),
@@ -36,7 +37,7 @@ struct BrokerIdentityTests {
         }
 
         func openssl(_ arguments: [String]) throws {
-            let result = try runTool("/usr/bin/openssl", arguments, in: brokerFiles)
+            let result = try ProcessRunner.run("/usr/bin/openssl", arguments, directory: brokerFiles)
             guard result.status == 0 else { throw ServiceTestError("openssl \(arguments.joined(separator: " ")): \(result.output)") }
         }
 

@@ -1,13 +1,14 @@
 import DeviceIdentity
 import Foundation
 import Testing
+import WardgateTestSupport
 
 /// The identity commands of the `wardgate` binary, as an administrator runs them.
 @Suite("CLI: device and gateway identities")
 struct IdentityCommandTests {
     /// `wardgate <arguments>`; status and stdout+stderr.
-    static func wardgate(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try runTool(TestSupport.wardgateBinary, arguments)
+    static func wardgate(_ arguments: [String]) throws -> ProcessResult {
+        try ProcessRunner.run(TestSupport.wardgateBinary, arguments)
     }
 
     @Test("device list shows the gateway's decision: another CA, another device's certificate, a key that does not match")

@@ -9,6 +9,7 @@ import MQTTIngest
 import Simulation
 import Synchronization
 import Testing
+import WardgateTestSupport
 import TransparencyLog
 
 #if canImport(Glibc)
@@ -178,12 +179,12 @@ struct LedgerFaultTests {
         let blocks = try LedgerContents(path: ward.ledgerPath).blocks
         #expect(blocks >= 3)
 
-        let key = try ProofTests.run(["ledger", "key", "--config", configPath])
+        let key = try ProcessRunner.run(TestSupport.wardgateBinary, ["ledger", "key", "--config", configPath])
         #expect(key.status == 0 && key.output.hasPrefix("-----BEGIN PUBLIC KEY-----"))
-        let intact = try ProofTests.run(["ledger", "verify", "--config", configPath])
+        let intact = try ProcessRunner.run(TestSupport.wardgateBinary, ["ledger", "verify", "--config", configPath])
         #expect(intact.status == 0, "\(intact.output)")
         #expect(intact.output.contains("intact: \(blocks) blocks"))
-        let status = try ProofTests.run(["ledger", "status", "--config", configPath])
+        let status = try ProcessRunner.run(TestSupport.wardgateBinary, ["ledger", "status", "--config", configPath])
         #expect(status.status == 0 && status.output.contains("anchored up to leaf 3000"), "\(status.output)")
 
         // Change one byte of block 2's signature, as a disk editor would.
@@ -194,7 +195,7 @@ struct LedgerFaultTests {
             try db.execute(sql: "UPDATE block SET signature = ? WHERE height = 2", arguments: [Data(signature)])
         }
         try queue.close()
-        let tampered = try ProofTests.run(["ledger", "verify", "--config", configPath])
+        let tampered = try ProcessRunner.run(TestSupport.wardgateBinary, ["ledger", "verify", "--config", configPath])
         #expect(tampered.status == 1)
         #expect(tampered.output.contains("block 2:"), "\(tampered.output)")
     }
@@ -255,7 +256,7 @@ struct LedgerFaultTests {
         print("crash loop (\(kills) SIGKILLs): \(account)")
         #expect(account.lost == 0 && account.duplicated == 0)
         account.expectAnchoredExactlyOnceInOrder()
-        let intact = try ProofTests.run(["ledger", "verify", "--config", configPath])
+        let intact = try ProcessRunner.run(TestSupport.wardgateBinary, ["ledger", "verify", "--config", configPath])
         #expect(intact.status == 0, "\(intact.output)")
     }
 

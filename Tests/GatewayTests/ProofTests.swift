@@ -8,6 +8,7 @@ import Ledger
 import MQTTIngest
 import Simulation
 import Testing
+import WardgateTestSupport
 import X509
 
 @Suite("Proof bundles: exported over a real broker, verified offline, every tampering caught", .serialized)
@@ -144,11 +145,11 @@ struct ProofTests {
         try text.write(toFile: bundlePath, atomically: true, encoding: .utf8)
         let ledgerKeyPath = setup.ward.directory + "/ledger.pub.pem"
         try embedded.publicKeyPEM.write(toFile: ledgerKeyPath, atomically: true, encoding: .utf8)
-        let good = try ProofTests.run(["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath, "--ledger-key", ledgerKeyPath])
+        let good = try ProcessRunner.run(TestSupport.wardgateBinary, ["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath, "--ledger-key", ledgerKeyPath])
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output.components(separatedBy: "passed ").count - 1 == 5)
         try ProofTests.replacing("leafIndex", with: .integer(index + 1), in: bundle).serialized.write(toFile: bundlePath, atomically: true, encoding: .utf8)
-        let bad = try ProofTests.run(["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath, "--ledger-key", ledgerKeyPath])
+        let bad = try ProcessRunner.run(TestSupport.wardgateBinary, ["verify", bundlePath, "--ca", setup.caPath, "--gateway-cert", setup.gatewayCertPath, "--ledger-key", ledgerKeyPath])
         #expect(bad.status == 1)
         #expect(bad.output.contains("verification failed at check \"inclusion\""))
     }
@@ -157,18 +158,5 @@ struct ProofTests {
 
     static func replacing(_ key: String, with value: JSONValue, in bundle: JSONValue) -> JSONValue {
         .object((bundle.objectMembers ?? []).map { $0.key == key ? JSONMember(key, value) : $0 })
-    }
-
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSupport.wardgateBinary)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

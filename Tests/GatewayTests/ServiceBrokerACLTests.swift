@@ -4,6 +4,7 @@ import MQTTIngest
 import Simulation
 import Synchronization
 import Testing
+import WardgateTestSupport
 
 /// The shipped broker configuration (systemd/mosquitto/) with a real mosquitto: device
 /// certificates from a ward CA, mTLS, and the ACL pattern that keeps each device on its own topic.
@@ -31,7 +32,7 @@ struct ServiceBrokerACLTests {
         }
 
         func openssl(_ arguments: [String]) throws {
-            let result = try runTool("/usr/bin/openssl", arguments, in: directory)
+            let result = try ProcessRunner.run("/usr/bin/openssl", arguments, directory: directory)
             guard result.status == 0 else { throw ServiceTestError("openssl \(arguments.joined(separator: " ")): \(result.output)") }
         }
 
@@ -124,10 +125,10 @@ struct ServiceBrokerACLTests {
 
         // Without a client certificate the TLS handshake fails (mosquitto_pub exits non-zero).
         let pub = try #require(Executables.find("mosquitto_pub"))
-        let anonymous = try runTool(pub, ["-h", "127.0.0.1", "-p", "\(port)", "--cafile", pki.path("ward-ca.pem"), "-t", "wards/7b/devices/x/vitals", "-m", "x", "-q", "1"])
+        let anonymous = try ProcessRunner.run(pub, ["-h", "127.0.0.1", "-p", "\(port)", "--cafile", pki.path("ward-ca.pem"), "-t", "wards/7b/devices/x/vitals", "-m", "x", "-q", "1"])
         #expect(anonymous.status != 0, "\(anonymous.output)")
         // With one, the same tool gets through: the refusal above is about the certificate.
-        let withCertificate = try runTool(pub, ["-h", "127.0.0.1", "-p", "\(port)", "--cafile", pki.path("ward-ca.pem"),
+        let withCertificate = try ProcessRunner.run(pub, ["-h", "127.0.0.1", "-p", "\(port)", "--cafile", pki.path("ward-ca.pem"),
                                                  "--cert", pki.path("device-b.pem"), "--key", pki.path("device-b.key"),
                                                  "-i", "device-b-cli", "-t", "wards/7b/devices/device-b/vitals", "-m", "cli", "-q", "1"])
         #expect(withCertificate.status == 0, "\(withCertificate.output)")

@@ -203,26 +203,6 @@ enum PlainHTTP {
     }
 }
 
-/// Runs a command; returns its exit status and combined output.
-func runTool(_ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    if let environment { process.environment = environment }
-    let outputPath = NSTemporaryDirectory() + "wardgate-tool-\(UUID().uuidString.prefix(8)).out"
-    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: outputPath) }
-    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-    process.standardOutput = output
-    process.standardError = output
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try output.close()
-    return (process.terminationStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
-}
-
 /// Holds SQLite's write lock on a journal from another process (python3's sqlite3 module),
 /// the way a wedged writer would, until released.
 final class JournalWriteLock {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardgateTestSupport
 
 /// The shipped systemd unit and sysusers file, checked by systemd's own tools.
 @Suite("Service: systemd unit, hardening and sysusers")
@@ -25,7 +26,7 @@ struct ServiceUnitTests {
         #expect(FileManager.default.isExecutableFile(atPath: TestSupport.wardgateBinary), "build the wardgate executable first")
         let (directory, path) = try Self.unitCopy()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try runTool(Self.systemdAnalyze, ["verify", path])
+        let result = try ProcessRunner.run(Self.systemdAnalyze, ["verify", path])
         #expect(result.status == 0, "\(result.output)")
         #expect(!result.output.contains("wardgate.service"), "verify complained: \(result.output)")
     }
@@ -34,12 +35,12 @@ struct ServiceUnitTests {
     func verifyCatchesMistakes() throws {
         let (directory, path) = try Self.unitCopy { $0.replacingOccurrences(of: "WatchdogSec=", with: "WatchdogSecs=") }
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let typo = try runTool(Self.systemdAnalyze, ["verify", path])
+        let typo = try ProcessRunner.run(Self.systemdAnalyze, ["verify", path])
         #expect(typo.output.contains("Unknown key 'WatchdogSecs'"), "\(typo.output)")
 
         let (directory2, path2) = try Self.unitCopy { $0.replacingOccurrences(of: TestSupport.wardgateBinary, with: "/nonexistent/wardgate") }
         defer { try? FileManager.default.removeItem(atPath: directory2) }
-        let missing = try runTool(Self.systemdAnalyze, ["verify", path2])
+        let missing = try ProcessRunner.run(Self.systemdAnalyze, ["verify", path2])
         #expect(missing.status != 0, "\(missing.output)")
     }
 
@@ -62,7 +63,7 @@ struct ServiceUnitTests {
     func exposure() throws {
         let (directory, path) = try Self.unitCopy()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try runTool(Self.systemdAnalyze, ["security", "--offline=true", "--no-pager", path])
+        let result = try ProcessRunner.run(Self.systemdAnalyze, ["security", "--offline=true", "--no-pager", path])
         let line = try #require(result.output.split(separator: "\n").first { $0.contains("Overall exposure level for wardgate.service:") }, "\(result.output)")
         let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }, "\(line)")
         #expect(score <= 2.0, "\(line)")
@@ -75,7 +76,7 @@ struct ServiceUnitTests {
             text.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.hasPrefix("# Hardening.") }.joined(separator: "\n") + "\n[Install]\nWantedBy=multi-user.target\n"
         }
         defer { try? FileManager.default.removeItem(atPath: directory2) }
-        let unhardened = try runTool(Self.systemdAnalyze, ["security", "--offline=true", "--no-pager", bare])
+        let unhardened = try ProcessRunner.run(Self.systemdAnalyze, ["security", "--offline=true", "--no-pager", bare])
         let bareLine = try #require(unhardened.output.split(separator: "\n").first { $0.contains("Overall exposure level") })
         let bareScore = try #require(bareLine.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
         #expect(bareScore > 5, "\(bareLine)")
@@ -86,7 +87,7 @@ struct ServiceUnitTests {
         let root = TestSupport.temporaryDirectory("sysroot")
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        let result = try runTool("/usr/bin/systemd-sysusers", ["--root=\(root)", TestSupport.packageRoot + "/systemd/wardgate.sysusers"])
+        let result = try ProcessRunner.run("/usr/bin/systemd-sysusers", ["--root=\(root)", TestSupport.packageRoot + "/systemd/wardgate.sysusers"])
         #expect(result.status == 0, "\(result.output)")
         let passwd = try String(contentsOfFile: root + "/etc/passwd", encoding: .utf8)
         let entry = try #require(passwd.split(separator: "\n").first { $0.hasPrefix("wardgate:") }, "\(passwd)")

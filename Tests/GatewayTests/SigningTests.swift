@@ -6,6 +6,7 @@ import Journal
 import MQTTIngest
 import Simulation
 import Testing
+import WardgateTestSupport
 
 @Suite("Every Observation signed by its device, over a real broker", .serialized)
 struct SigningTests {
@@ -144,16 +145,9 @@ struct SigningTests {
             assert checked == 3, checked
             print('verified', checked)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, exportPath, certificatePath]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(text)")
+        let result = try ProcessRunner.runTool(["python3", "-c", script, exportPath, certificatePath])
+        let text = result.output
+        #expect(result.status == 0, "\(text)")
         #expect(text.contains("verified 3"))
     }
 }

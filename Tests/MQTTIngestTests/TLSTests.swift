@@ -4,6 +4,7 @@ import MQTTIngest
 import Simulation
 import Synchronization
 import Testing
+import WardgateTestSupport
 
 @Suite("MQTT over TLS and mTLS against a real mosquitto")
 struct TLSTests {
@@ -22,12 +23,7 @@ struct TLSTests {
             openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 2>/dev/null
             chmod 600 *.key
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw SimulationError.broker("openssl could not make the test certificates") }
+        guard try ProcessRunner.run("/bin/sh", ["-c", script]).status == 0 else { throw SimulationError.broker("openssl could not make the test certificates") }
     }
 
     @Test("with mTLS the client connects, subscribes and receives; without its certificate the broker refuses it")

@@ -8,6 +8,7 @@ import Logging
 import StaffAPI
 import Synchronization
 import Testing
+import WardgateTestSupport
 
 /// The staff API over real sockets: a `StaffAPIServer` on 127.0.0.1 with a kernel-chosen port,
 /// and Hummingbird's HTTP/1.1 test client connecting to it.
@@ -422,32 +423,13 @@ enum Sockets {
     }
 }
 
-/// Runs a command and returns its exit status and combined output.
-func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let outputPath = NSTemporaryDirectory() + "wardgate-cmd-\(UUID().uuidString.prefix(8)).out"
-    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: outputPath) }
-    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-    process.standardOutput = output
-    process.standardError = output
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try output.close()
-    return (process.terminationStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
-}
-
 enum Python {
     static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/validate_bundle.py").path
     }
 
     /// Validates each document as a FHIR R4B Bundle with fhir.resources; missing tools fail.
-    static func validateBundles(_ documents: [String]) throws -> (status: Int32, output: String) {
+    static func validateBundles(_ documents: [String]) throws -> ProcessResult {
         let directory = NSTemporaryDirectory() + "wardgate-bundles-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -457,7 +439,7 @@ enum Python {
             try document.write(toFile: path, atomically: true, encoding: .utf8)
             paths.append(path)
         }
-        let result = try runCommand("/usr/bin/env", ["python3", script] + paths)
+        let result = try ProcessRunner.runTool(["python3", script] + paths)
         #expect(result.status != 127, "python3 is not on PATH")
         #expect(result.status != 3, "fhir.resources is missing: \(result.output)")
         return result
@@ -491,7 +473,7 @@ struct TestPKI {
     }
 
     func openssl(_ arguments: [String]) throws {
-        let result = try runCommand("/usr/bin/openssl", arguments, in: directory)
+        let result = try ProcessRunner.run("/usr/bin/openssl", arguments, directory: directory)
         guard result.status == 0 else { throw PKIError(message: "openssl \(arguments.joined(separator: " ")): \(result.output)") }
     }
 

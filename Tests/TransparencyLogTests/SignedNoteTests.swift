@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import WardgateTestSupport
 @testable import TransparencyLog
 
 @Suite("Signed notes")
@@ -226,16 +227,8 @@ struct SignedNoteTests {
     private func runChecker(note: String, key: String) throws -> (status: Int32, output: String) {
         let script = TestData.resource("check_note.py").path
         #expect(FileManager.default.fileExists(atPath: script), "missing \(script)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, note, key, Self.origin]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let status = process.terminationStatus
+        let result = try ProcessRunner.runTool(["python3", script, note, key, Self.origin])
+        let (status, output) = (result.status, result.output)
         if status == 2 || status == 127 {
             Issue.record("python3 with the 'cryptography' package is required: \(output)")
         }
