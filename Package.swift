@@ -191,7 +191,7 @@ let package = Package(
         ),
 
         .testTarget(name: "NomenclatureTests", dependencies: ["Nomenclature"], swiftSettings: strict),
-        .testTarget(name: "JSONDocumentTests", dependencies: ["JSONDocument"], swiftSettings: strict),
+        .testTarget(name: "JSONDocumentTests", dependencies: ["JSONDocument", "WardgateTestSupport"], swiftSettings: strict),
         .testTarget(name: "HexEncodingTests", dependencies: ["HexEncoding"], swiftSettings: strict),
         .testTarget(
             name: "DeviceProfilesTests",

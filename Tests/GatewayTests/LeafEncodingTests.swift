@@ -1,4 +1,3 @@
-import DeviceIdentity
 import Gateway
 import JSONDocument
 import Testing

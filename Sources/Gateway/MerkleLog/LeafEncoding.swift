@@ -1,4 +1,3 @@
-import DeviceIdentity
 import JSONDocument
 import TransparencyLog
 

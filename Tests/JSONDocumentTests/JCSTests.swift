@@ -1,8 +1,7 @@
 import Foundation
-import JSONDocument
 import Testing
 import WardgateTestSupport
-@testable import DeviceIdentity
+@testable import JSONDocument
 
 @Suite("JCS (RFC 8785)")
 struct JCSTests {

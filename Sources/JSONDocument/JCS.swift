@@ -1,5 +1,3 @@
-import JSONDocument
-
 /// RFC 8785 JSON Canonicalization Scheme over `JSONValue`.
 ///
 /// Object members are sorted by their names' UTF-16 code units, strings use the minimal JSON
