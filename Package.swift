@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "CivilTime", swiftSettings: strict),
         .target(name: "JSONDocument", swiftSettings: strict),
         .target(name: "HexEncoding", swiftSettings: strict),
+        .target(name: "Timing", swiftSettings: strict),
         .target(
             name: "StrictYAML",
             dependencies: [.product(name: "Yams", package: "Yams")],
@@ -61,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "IEEE11073",
-            dependencies: ["Nomenclature", "Observations", "CivilTime", "HexEncoding"],
+            dependencies: ["Nomenclature", "Observations", "CivilTime", "HexEncoding", "Timing"],
             swiftSettings: strict
         ),
         .target(
@@ -86,7 +87,7 @@ let package = Package(
         ),
         .target(
             name: "MQTTIngest",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CMosquitto", "Timing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -100,7 +101,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
-                "Journal", "TransparencyLog", "DeviceIdentity", "JSONDocument", "HexEncoding",
+                "Journal", "TransparencyLog", "DeviceIdentity", "JSONDocument", "HexEncoding", "Timing",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,13 +141,13 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: ["MQTTIngest", "JSONDocument", "IEEE11073", "Observations", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MQTTIngest", "JSONDocument", "IEEE11073", "Observations", "Timing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
             name: "StaffAPI",
             dependencies: [
-                "Journal", "JSONDocument", "Observations",
+                "Journal", "JSONDocument", "Observations", "Timing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -159,7 +160,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
-                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "HexEncoding",
+                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "HexEncoding", "Timing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -193,6 +194,7 @@ let package = Package(
         .testTarget(name: "NomenclatureTests", dependencies: ["Nomenclature"], swiftSettings: strict),
         .testTarget(name: "JSONDocumentTests", dependencies: ["JSONDocument", "WardgateTestSupport"], swiftSettings: strict),
         .testTarget(name: "HexEncodingTests", dependencies: ["HexEncoding"], swiftSettings: strict),
+        .testTarget(name: "TimingTests", dependencies: ["Timing", "Simulation"], swiftSettings: strict),
         .testTarget(
             name: "DeviceProfilesTests",
             dependencies: ["WardgateTestSupport", "DeviceProfiles", "Observations", "JSONDocument", "Nomenclature", "StrictYAML"],
@@ -233,7 +235,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MQTTIngestTests",
-            dependencies: ["WardgateTestSupport", "MQTTIngest", "Simulation", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["WardgateTestSupport", "MQTTIngest", "Simulation", "Timing", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -241,7 +243,7 @@ let package = Package(
             dependencies: [
                 "WardgateTestSupport",
                 "Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles", "Observations",
-                "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger",
+                "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger", "Timing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -9,6 +9,7 @@ import MQTTIngest
 import Observations
 import StrictYAML
 import Synchronization
+import Timing
 import TransparencyLog
 
 /// The daemon: MQTT ingest → durable journal → Observations.
@@ -83,7 +84,8 @@ public final class Gateway: Sendable {
         forwarder = ledger.map { ledger in
             LedgerForwarder(
                 journal: journal, tree: log.tree, client: ledger,
-                retry: RetryPolicy(initial: config.ledger.retryInitial, maximum: config.ledger.retryMaximum, healthProbeInterval: config.ledger.healthProbe),
+                retry: Backoff(initial: config.ledger.retryInitial, maximum: config.ledger.retryMaximum, jitter: .full),
+                healthProbeInterval: config.ledger.healthProbe,
                 logger: logger, events: { metrics.record($0) })
         }
         processor = ObservationProcessor(journal: journal, runtime: runtime, metrics: metrics, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
@@ -209,8 +211,7 @@ public final class Gateway: Sendable {
     /// Prunes anchored readings older than `journal.retention` (it also runs on its own).
     public func pruneExpired(now: Date = Date()) throws(JournalError) -> Journal.PruneOutcome? {
         guard let retention = config.retention else { return nil }
-        let seconds = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
-        return try journal.pruneAnchored(receivedBefore: now.addingTimeInterval(-seconds))
+        return try journal.pruneAnchored(receivedBefore: now.addingTimeInterval(-retention.inSeconds))
     }
 
     private func pruneLoop(retention: Duration) async {

@@ -2,6 +2,7 @@ import CMosquitto
 import Foundation
 import Logging
 import Synchronization
+import Timing
 
 #if canImport(Glibc)
 import Glibc
@@ -190,7 +191,7 @@ final class ClientCore: Sendable {
 
     private func runLoop() {
         var generator = SystemRandomNumberGenerator()
-        var attempt = 0
+        var failures = 0
         while !isStopping {
             let rc = connect()
             if rc == MOSQ_ERR_SUCCESS.rawValue {
@@ -207,15 +208,15 @@ final class ClientCore: Sendable {
                 }
                 if isStopping { break }
                 let wasConnected = markDisconnected()
-                if wasConnected { attempt = 0 }
+                if wasConnected { failures = 0 }
                 logger.warning("MQTT connection lost", metadata: ["broker": "\(settings.host):\(settings.port)", "reason": "\(String(cString: mosquitto_strerror(loopRC)))"])
             } else {
                 logger.warning("MQTT connect failed", metadata: ["broker": "\(settings.host):\(settings.port)", "reason": "\(String(cString: mosquitto_strerror(rc)))"])
                 onEvent(.disconnected(reason: String(cString: mosquitto_strerror(rc))))
             }
-            let delay = settings.reconnect.delay(attempt: attempt, using: &generator)
-            attempt += 1
-            _ = wake.wait(timeout: .now() + .nanoseconds(Int(delay.components.seconds) * 1_000_000_000 + Int(delay.components.attoseconds / 1_000_000_000)))
+            failures += 1
+            let delay = settings.reconnect.delay(failures: failures, using: &generator)
+            _ = wake.wait(timeout: .now() + .nanoseconds(Int(delay.inNanoseconds)))
         }
         markDisconnected()
     }

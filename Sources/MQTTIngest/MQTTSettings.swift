@@ -1,4 +1,7 @@
-/// How to reach the broker. Mirrors the `mqtt:` section of the configuration.
+import Timing
+
+/// How to reach the broker. Mirrors the `mqtt:` section of the configuration. `reconnect` is
+/// half-jittered: each delay lies in [½·ceiling, ceiling].
 public struct MQTTSettings: Sendable, Hashable {
     public enum ProtocolVersion: Int, Sendable, Hashable {
         case v311 = 4
@@ -37,7 +40,7 @@ public struct MQTTSettings: Sendable, Hashable {
     public init(
         host: String = "127.0.0.1", port: Int = 1883, clientId: String, protocolVersion: ProtocolVersion = .v5,
         tls: TLS? = nil, username: String? = nil, password: String? = nil, keepAliveSeconds: Int = 30,
-        sessionExpirySeconds: UInt32 = 7 * 24 * 3600, cleanStart: Bool = false, reconnect: Backoff = Backoff()
+        sessionExpirySeconds: UInt32 = 7 * 24 * 3600, cleanStart: Bool = false, reconnect: Backoff = Backoff(jitter: .half)
     ) {
         self.host = host
         self.port = port
@@ -50,28 +53,5 @@ public struct MQTTSettings: Sendable, Hashable {
         self.sessionExpirySeconds = sessionExpirySeconds
         self.cleanStart = cleanStart
         self.reconnect = reconnect
-    }
-}
-
-/// Exponential backoff with jitter: each delay is a random value in [½·d, d] where
-/// d = min(maximum, initial · 2^attempt), so a ward of gateways does not reconnect in lockstep.
-public struct Backoff: Sendable, Hashable {
-    public var initial: Duration
-    public var maximum: Duration
-
-    public init(initial: Duration = .milliseconds(250), maximum: Duration = .seconds(30)) {
-        self.initial = initial
-        self.maximum = maximum
-    }
-
-    public func ceiling(attempt: Int) -> Duration {
-        let factor = 1 << min(max(attempt, 0), 30)
-        let scaled = initial * factor
-        return scaled > maximum ? maximum : scaled
-    }
-
-    public func delay<G: RandomNumberGenerator>(attempt: Int, using generator: inout G) -> Duration {
-        let ceiling = ceiling(attempt: attempt)
-        return ceiling * Double.random(in: 0.5...1.0, using: &generator)
     }
 }

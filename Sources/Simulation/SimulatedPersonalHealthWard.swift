@@ -3,6 +3,7 @@ import IEEE11073
 import Logging
 import MQTTIngest
 import Synchronization
+import Timing
 
 /// Many simulated IEEE 11073-20601 agents sharing one MQTT connection: each publishes its APDUs
 /// on `phd/<system id>/agent`, and the manager's replies on `phd/+/manager` are routed back to
@@ -30,7 +31,7 @@ public final class SimulatedPersonalHealthWard: RoundPublisher {
         let table = AgentTable(agents)
         self.agents = table
         client = try MQTTClient(
-            settings: MQTTSettings(port: brokerPort, clientId: clientId, cleanStart: true, reconnect: Backoff(initial: .milliseconds(50), maximum: .seconds(1))),
+            settings: MQTTSettings(port: brokerPort, clientId: clientId, cleanStart: true, reconnect: Backoff(initial: .milliseconds(50), maximum: .seconds(1), jitter: .half)),
             subscriptions: ["phd/+/manager"], logger: logger
         ) { message in
             table.deliver(message)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MQTTIngest
+import Timing
 
 /// Many simulated devices publishing over one MQTT connection at a steady total rate.
 public final class SimulatedWard: RoundPublisher {
@@ -10,7 +11,7 @@ public final class SimulatedWard: RoundPublisher {
     public init(devices: [SimulatedDevice], brokerPort: Int, logger: Logger, clientId: String = "wardgate-sim-\(UUID().uuidString.prefix(6))") throws(MQTTError) {
         self.devices = devices
         client = try MQTTClient(
-            settings: MQTTSettings(port: brokerPort, clientId: clientId, cleanStart: true, reconnect: Backoff(initial: .milliseconds(50), maximum: .seconds(1))),
+            settings: MQTTSettings(port: brokerPort, clientId: clientId, cleanStart: true, reconnect: Backoff(initial: .milliseconds(50), maximum: .seconds(1), jitter: .half)),
             logger: logger)
         client.start()
     }

@@ -1,4 +1,5 @@
 import Synchronization
+import Timing
 
 /// A token bucket per client key (the remote IP address).
 ///
@@ -33,7 +34,7 @@ public final class RateLimiter: Sendable {
         let capacity = Double(burst)
         return buckets.withLock { buckets in
             var bucket = buckets[client] ?? Bucket(tokens: capacity, updated: now)
-            let elapsed = max(0, RateLimiter.seconds(now - bucket.updated))
+            let elapsed = max(0, (now - bucket.updated).inSeconds)
             bucket.tokens = min(capacity, bucket.tokens + elapsed * rate)
             bucket.updated = now
             let decision: Decision
@@ -54,15 +55,10 @@ public final class RateLimiter: Sendable {
     public var trackedClients: Int { buckets.withLock { $0.count } }
 
     private static func evict(_ buckets: inout [String: Bucket], keep: Int, rate: Double, capacity: Double, now: ContinuousClock.Instant) {
-        buckets = buckets.filter { $0.value.tokens + max(0, seconds(now - $0.value.updated)) * rate < capacity }
+        buckets = buckets.filter { $0.value.tokens + max(0, (now - $0.value.updated).inSeconds) * rate < capacity }
         if buckets.count > keep {
             let oldest = buckets.sorted { $0.value.updated < $1.value.updated }.prefix(buckets.count - keep).map(\.key)
             for key in oldest { buckets[key] = nil }
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let c = duration.components
-        return Double(c.seconds) + Double(c.attoseconds) / 1e18
     }
 }

@@ -5,6 +5,7 @@ import Journal
 import Logging
 import MQTTIngest
 import Simulation
+import Timing
 
 /// Paths and helpers shared by the gateway tests.
 enum TestSupport {
@@ -46,7 +47,7 @@ enum TestSupport {
     static func config(directory: String, brokerPort: Int, clientId: String = "wardgate-test", maxBytes: Int64 = GatewayConfig.defaultMaxJournalBytes) -> GatewayConfig {
         GatewayConfig(
             gatewayId: "test-ward", stateDirectory: directory + "/state",
-            mqtt: MQTTSettings(port: brokerPort, clientId: clientId, reconnect: Backoff(initial: .milliseconds(50), maximum: .milliseconds(500))),
+            mqtt: MQTTSettings(port: brokerPort, clientId: clientId, reconnect: Backoff(initial: .milliseconds(50), maximum: .milliseconds(500), jitter: .half)),
             profilesDirectory: shippedProfiles, maxJournalBytes: maxBytes)
     }
 

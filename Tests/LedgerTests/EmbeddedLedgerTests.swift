@@ -204,33 +204,3 @@ struct EmbeddedLedgerTests {
         #expect(try ledger.verifyChain().fault?.height == 4)
     }
 }
-
-
-@Suite("Ledger retry policy: capped exponential backoff with full jitter")
-struct RetryPolicyTests {
-    /// SplitMix64: a seeded generator so the bounds are checked over many draws reproducibly.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    @Test("ceilings double from initial and stop at the cap; every delay lies in [0, ceiling] and they spread out")
-    func bounds() {
-        let policy = RetryPolicy(initial: .milliseconds(100), maximum: .seconds(2))
-        #expect((1...8).map { policy.ceiling(attempt: $0) } == [
-            .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(1600), .seconds(2), .seconds(2), .seconds(2),
-        ])
-        #expect(policy.ceiling(attempt: 10_000) == .seconds(2))
-        var generator = SeededGenerator(state: 42)
-        let delays = (0..<2000).map { _ in policy.delay(attempt: 7, using: &generator) }
-        #expect(delays.allSatisfy { $0 >= .zero && $0 <= .seconds(2) })
-        // Full jitter: draws cover the range rather than cluster at the ceiling.
-        #expect(delays.contains { $0 < .milliseconds(200) } && delays.contains { $0 > .milliseconds(1800) })
-    }
-}

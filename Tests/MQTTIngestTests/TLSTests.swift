@@ -4,6 +4,7 @@ import MQTTIngest
 import Simulation
 import Synchronization
 import Testing
+import Timing
 import WardgateTestSupport
 
 @Suite("MQTT over TLS and mTLS against a real mosquitto")
@@ -67,7 +68,7 @@ struct TLSTests {
         // No client certificate: the TLS handshake is refused, the client never becomes ready.
         let anonymous = try MQTTClient(
             settings: MQTTSettings(port: tlsPort, clientId: "no-cert", tls: MQTTSettings.TLS(caFile: dir + "/ca.pem"),
-                                   reconnect: Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))),
+                                   reconnect: Backoff(initial: .milliseconds(100), maximum: .milliseconds(500), jitter: .half)),
             subscriptions: ["secure/#"], logger: logger)
         anonymous.start()
         defer { anonymous.stop() }

@@ -4,6 +4,7 @@ import Logging
 import MQTTIngest
 import StaffAPI
 import StrictYAML
+import Timing
 
 /// The daemon's configuration file (YAML). Unknown keys are errors with their path.
 /// Relative paths are resolved against the directory of the configuration file.
@@ -146,8 +147,8 @@ public struct GatewayConfig: Sendable {
             case "3.1.1": mqtt.protocolVersion = .v311
             default: mqtt.protocolVersion = .v5
             }
-            if let keepAlive = m.optionalDuration("keepAlive") { mqtt.keepAliveSeconds = max(5, Int(keepAlive.components.seconds)) }
-            if let expiry = m.optionalDuration("sessionExpiry") { mqtt.sessionExpirySeconds = UInt32(clamping: expiry.components.seconds) }
+            if let keepAlive = m.optionalDuration("keepAlive") { mqtt.keepAliveSeconds = max(5, Int(keepAlive.inSeconds)) }
+            if let expiry = m.optionalDuration("sessionExpiry") { mqtt.sessionExpirySeconds = UInt32(clamping: Int64(expiry.inSeconds)) }
             mqtt.username = m.optionalString("username")
             if let passwordFile = m.optionalString("passwordFile") {
                 let path = resolve(passwordFile)

@@ -6,6 +6,7 @@ import Journal
 import Logging
 import StaffAPI
 import Synchronization
+import Timing
 
 #if canImport(Glibc)
 import Glibc
@@ -210,7 +211,7 @@ public final class GatewayService: Sendable {
 
     /// Stops the API and the gateway, and exits the process if that takes longer than `stopTimeout`.
     func boundedStop() async -> Int32 {
-        let seconds = Double(options.stopTimeout.components.seconds) + Double(options.stopTimeout.components.attoseconds) / 1e18
+        let seconds = options.stopTimeout.inSeconds
         let logger = self.logger
         let limit = "\(options.stopTimeout)"
         let deadline = DispatchWorkItem {
@@ -237,7 +238,7 @@ public final class GatewayService: Sendable {
                 return
             }
             guard !Task.isCancelled else { return }
-            let waited = (ContinuousClock.now - started).components.seconds
+            let waited = Int((ContinuousClock.now - started).inSeconds)
             notifier.status("waiting for the broker at \(broker) to accept the connection and acknowledge the subscriptions (\(waited) s)")
         }
     }
@@ -274,7 +275,7 @@ public final class GatewayService: Sendable {
             if !probe.journalWritable {
                 problem = "the journal refuses writes: \(probe.failure ?? "unknown")"
             } else if case .stalled(let waited) = verdict {
-                problem = "processing has not advanced for \(waited.components.seconds) s with \(probe.backlog) messages pending"
+                problem = "processing has not advanced for \(Int(waited.inSeconds)) s with \(probe.backlog) messages pending"
             }
             healthy = problem == nil
         case .timedOut:

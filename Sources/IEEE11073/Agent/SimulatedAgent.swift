@@ -1,5 +1,6 @@
 import Foundation
 import Observations
+import Timing
 
 /// A 20601 agent for demos and end-to-end tests, built on this module's encoder.
 ///
@@ -268,8 +269,7 @@ public struct SimulatedAgent: Sendable {
 
     /// RelativeTime ticks are 1/8 ms.
     func relativeTime(_ now: Duration) -> UInt32 {
-        let (seconds, attoseconds) = now.components
-        let ticks = seconds &* 8000 &+ attoseconds / 125_000_000_000_000
+        let ticks = now.inNanoseconds / 125_000
         return UInt32(truncatingIfNeeded: ticks)
     }
 }

@@ -3,6 +3,7 @@ import JSONDocument
 import Journal
 import Logging
 import Synchronization
+import Timing
 import TransparencyLog
 
 /// What the forwarder did, for metrics.
@@ -29,18 +30,23 @@ public final class LedgerForwarder: Sendable {
     private let journal: Journal
     private let tree: LogTree<SQLiteSubtreeHashStore>
     private let client: any LedgerClient
-    private let retry: RetryPolicy
+    private let retry: Backoff
+    private let healthProbeInterval: Duration
     private let logger: Logger
     private let events: @Sendable (ForwarderEvent) -> Void
     private let idlePoll: Duration
     private let consecutiveFailures = Mutex<Int>(0)
 
-    public init(journal: Journal, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: RetryPolicy = RetryPolicy(),
+    /// `retry` is fully jittered (`Backoff.Jitter.full`) unless the caller says otherwise; while
+    /// it waits, the ledger's health is probed every `healthProbeInterval` and an answer ends the wait.
+    public init(journal: Journal, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: Backoff = Backoff(jitter: .full),
+                healthProbeInterval: Duration = .seconds(1),
                 idlePoll: Duration = .milliseconds(20), logger: Logger, events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) {
         self.journal = journal
         self.tree = tree
         self.client = client
         self.retry = retry
+        self.healthProbeInterval = healthProbeInterval
         self.idlePoll = idlePoll
         self.logger = logger
         self.events = events
@@ -135,11 +141,11 @@ public final class LedgerForwarder: Sendable {
 
     /// Waits out the backoff, probing the ledger's health meanwhile; returns early once it answers.
     private func backOff() async {
-        let attempt = consecutiveFailures.withLock { $0 }
-        let deadline = ContinuousClock.now + retry.delay(attempt: max(1, attempt))
+        let failures = consecutiveFailures.withLock { $0 }
+        let deadline = ContinuousClock.now + retry.delay(failures: failures)
         while !Task.isCancelled, ContinuousClock.now < deadline {
             let remaining = deadline - ContinuousClock.now
-            try? await Task.sleep(for: min(remaining, retry.healthProbeInterval))
+            try? await Task.sleep(for: min(remaining, healthProbeInterval))
             guard ContinuousClock.now < deadline else { return }
             if await client.health().isAvailable { return }
         }
