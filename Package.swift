@@ -43,6 +43,11 @@ let package = Package(
         .target(name: "HexEncoding", swiftSettings: strict),
         .target(name: "Timing", swiftSettings: strict),
         .target(
+            name: "SigningKeys",
+            dependencies: ["HexEncoding", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "StrictYAML",
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict
@@ -68,7 +73,7 @@ let package = Package(
         .target(
             name: "DeviceIdentity",
             dependencies: [
-                "JSONDocument", "CivilTime", "HexEncoding",
+                "JSONDocument", "CivilTime", "HexEncoding", "SigningKeys",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -101,7 +106,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
-                "Journal", "TransparencyLog", "DeviceIdentity", "JSONDocument", "HexEncoding", "Timing",
+                "Journal", "TransparencyLog", "SigningKeys", "JSONDocument", "HexEncoding", "Timing",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,7 +129,7 @@ let package = Package(
         .target(
             name: "FabricLedger",
             dependencies: [
-                "FabricProtos", "Ledger", "TransparencyLog", "DeviceIdentity", "JSONDocument", "HexEncoding",
+                "FabricProtos", "Ledger", "TransparencyLog", "DeviceIdentity", "SigningKeys", "JSONDocument", "HexEncoding",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -160,7 +165,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
-                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "HexEncoding", "Timing",
+                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "HexEncoding", "Timing", "SigningKeys",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -194,6 +199,11 @@ let package = Package(
         .testTarget(name: "NomenclatureTests", dependencies: ["Nomenclature"], swiftSettings: strict),
         .testTarget(name: "JSONDocumentTests", dependencies: ["JSONDocument", "WardgateTestSupport"], swiftSettings: strict),
         .testTarget(name: "HexEncodingTests", dependencies: ["HexEncoding"], swiftSettings: strict),
+        .testTarget(
+            name: "SigningKeysTests",
+            dependencies: ["SigningKeys", "WardgateTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "TimingTests", dependencies: ["Timing", "Simulation"], swiftSettings: strict),
         .testTarget(
             name: "DeviceProfilesTests",
@@ -226,7 +236,7 @@ let package = Package(
             name: "DeviceIdentityTests",
             dependencies: [
                 "WardgateTestSupport",
-                "DeviceIdentity", "JSONDocument", "HexEncoding",
+                "DeviceIdentity", "JSONDocument", "HexEncoding", "SigningKeys",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -263,7 +273,7 @@ let package = Package(
         .testTarget(
             name: "FabricLedgerTests",
             dependencies: [
-                "FabricLedger", "FabricProtos", "Ledger", "TransparencyLog", "DeviceIdentity", "JSONDocument", "HexEncoding",
+                "FabricLedger", "FabricProtos", "Ledger", "TransparencyLog", "DeviceIdentity", "SigningKeys", "JSONDocument", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

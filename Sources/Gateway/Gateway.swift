@@ -7,6 +7,7 @@ import Ledger
 import Logging
 import MQTTIngest
 import Observations
+import SigningKeys
 import StrictYAML
 import Synchronization
 import Timing

@@ -2,6 +2,7 @@ import Crypto
 @testable import DeviceIdentity
 import Foundation
 import HexEncoding
+import SigningKeys
 import Testing
 import WardgateTestSupport
 import X509
@@ -34,7 +35,7 @@ struct EnrollmentTests {
 
         // The keystore carries the trust anchor, the CRL and the thumbprint archive.
         #expect(try CertificateCoding.loadCertificate(fixture.keystore.caCertificatePath) == fixture.ca.certificate)
-        #expect(SecureFile.exists(fixture.keystore.crlPath))
+        #expect(FileManager.default.fileExists(atPath: fixture.keystore.crlPath))
         #expect(fixture.keystore.archivedCertificate(thumbprint: outcome.thumbprint) == certificate)
 
         let verify = try ProcessRunner.runTool(["openssl", "verify", "-CAfile", fixture.ca.certificatePath, outcome.certificatePath])
@@ -56,7 +57,7 @@ struct EnrollmentTests {
         #expect(CertificateCoding.commonName(outcome.certificate) == "gw-7b")
         #expect(CertificateCoding.wardgateURNs(outcome.certificate) == ["urn:wardgate:gateway:gw-7b"])
         #expect((try outcome.certificate.extensions.keyUsage)?.digitalSignature == true)
-        #expect(SecureFile.exists(fixture.keystore.keyPath(kind: .gateway, id: "gw-7b")))
+        #expect(FileManager.default.fileExists(atPath: fixture.keystore.keyPath(kind: .gateway, id: "gw-7b")))
     }
 
     @Test func csrEnrollmentCertifiesTheRequestersKey() throws {
@@ -149,7 +150,7 @@ struct EnrollmentTests {
         #expect {
             try PrivateKeyFile.loadP256(keyPath)
         } throws: { error in
-            guard case IdentityError.insecureKeyFile(let path, let mode) = error else { return false }
+            guard case KeyFileError.insecureKeyFile(let path, let mode) = error else { return false }
             return path == keyPath && mode == 0o644 && "\(error)".contains(keyPath) && "\(error)".contains("644")
         }
         let registry = try fixture.registry()

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JSONDocument
+import SigningKeys
 import Testing
 import WardgateTestSupport
 import X509
@@ -228,20 +229,6 @@ struct JWSTests {
         let maxed = header + ".." + Base64URL.encode([UInt8](repeating: 0xFF, count: 64))
         #expect(throws: JWSVerificationError.invalidSignature) { try JWSVerifier.verify(zero, detachedPayload: sample.payload, certificate: sample.certificate) }
         #expect(throws: JWSVerificationError.invalidSignature) { try JWSVerifier.verify(maxed, detachedPayload: sample.payload, certificate: sample.certificate) }
-    }
-
-    @Test func lowSNormalizationMatchesTheGroupOrder() {
-        // s = n − 1 is high; its normalization is 1.
-        var raw = [UInt8](repeating: 0x11, count: 32) + ES256.order
-        raw[63] -= 1
-        #expect(!ES256.isLowS(raw))
-        ES256.normalizeToLowS(&raw)
-        #expect(Array(raw[32...]) == [UInt8](repeating: 0, count: 31) + [1])
-        // ⌊n/2⌋ itself is low; ⌊n/2⌋ + 1 is high.
-        var half = [UInt8](repeating: 0x11, count: 32) + ES256.halfOrder
-        #expect(ES256.isLowS(half))
-        half[63] += 1
-        #expect(!ES256.isLowS(half))
     }
 
     @Test func base64URLRoundTripsAndIsStrict() {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigningKeys
 import Testing
 @testable import DeviceIdentity
 

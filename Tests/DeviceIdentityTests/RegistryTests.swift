@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JSONDocument
+import SigningKeys
 import Testing
 import X509
 @testable import DeviceIdentity

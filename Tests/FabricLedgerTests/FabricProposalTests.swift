@@ -4,6 +4,7 @@ import FabricLedger
 import FabricProtos
 import Foundation
 import HexEncoding
+import SigningKeys
 import SwiftProtobuf
 import Testing
 import TransparencyLog

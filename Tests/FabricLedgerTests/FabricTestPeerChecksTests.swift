@@ -5,6 +5,7 @@ import FabricProtos
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+import SigningKeys
 import SwiftProtobuf
 import Testing
 

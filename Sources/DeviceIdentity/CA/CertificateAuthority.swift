@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HexEncoding
+import SigningKeys
 import SwiftASN1
 import X509
 

@@ -1,5 +1,6 @@
 import Crypto
 import JSONDocument
+import SigningKeys
 import X509
 
 public enum JWSVerificationError: Error, Sendable, Hashable, CustomStringConvertible {

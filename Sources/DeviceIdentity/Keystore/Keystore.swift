@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HexEncoding
+import SigningKeys
 import X509
 
 /// The gateway's keystore: what the pipeline needs to sign, and nothing of the CA's secrets.
@@ -66,7 +67,7 @@ public struct Keystore: Sendable, Hashable {
         try SecureFile.writeAtomically(pem, to: archivePath(thumbprintHex: Hex.encode(CertificateCoding.sha256Thumbprint(certificate))), mode: 0o644)
         let keyPath = keyPath(kind: kind, id: id)
         if let privateKey {
-            try PrivateKeyFile.write(privateKey, to: keyPath)
+            try IdentityError.mapping { () throws(KeyFileError) in try PrivateKeyFile.write(privateKey, to: keyPath) }
         } else if SecureFile.exists(keyPath) {
             let existing = try? PrivateKeyFile.loadP256(keyPath)
             if existing?.publicKey.derRepresentation != P256.Signing.PublicKey(certificate.publicKey)?.derRepresentation {

@@ -1,4 +1,5 @@
 import Foundation
+import SigningKeys
 import X509
 
 /// What `device list` shows for an identity: the gateway's own signing decision at that time

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JSONDocument
+import SigningKeys
 import X509
 
 /// A ready-to-use signing identity: parsed key, certificate and pre-encoded JWS header.
@@ -67,9 +68,7 @@ public struct DeviceSigner: Sendable {
     /// Merkle checkpoints).
     public func rawSignature<Bytes: DataProtocol>(over bytes: Bytes) throws(IdentityError) -> [UInt8] {
         do {
-            var raw = Array(try signingKey.key.signature(for: bytes).rawRepresentation)
-            ES256.normalizeToLowS(&raw)
-            return raw
+            return try ES256.lowSRawSignature(of: bytes, with: signingKey.key)
         } catch {
             throw .cryptographicFailure("ECDSA signing failed for \(kind) \(id): \(error)")
         }

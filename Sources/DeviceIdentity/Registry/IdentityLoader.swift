@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigningKeys
 import X509
 
 /// What the registry caches per identity: the outcome of reading its files, and the files' stat

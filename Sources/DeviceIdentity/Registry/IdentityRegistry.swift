@@ -1,4 +1,5 @@
 import Foundation
+import SigningKeys
 import Synchronization
 import X509
 

@@ -1,3 +1,5 @@
+import SigningKeys
+
 /// Why a CA, keystore or enrollment operation failed. Every case names the file or identifier
 /// involved so an operator can act on the message alone.
 public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -26,17 +28,17 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidIdentifier(let id, let reason):
             "invalid identifier \"\(id)\": \(reason)"
         case .fileNotFound(let path):
-            "\(path): no such file"
+            KeyFileError.fileNotFound(path: path).description
         case .fileSystem(let path, let operation, let reason):
-            "\(path): cannot \(operation): \(reason)"
+            KeyFileError.fileSystem(path: path, operation: operation, reason: reason).description
         case .malformedFile(let path, let reason):
-            "\(path): \(reason)"
+            KeyFileError.malformedFile(path: path, reason: reason).description
         case .insecureKeyFile(let path, let mode):
-            SecretFile.refusal(path: path, mode: mode, what: "private key file")
+            KeyFileError.insecureKeyFile(path: path, mode: mode).description
         case .insecureSecretFile(let path, let mode, let what):
             SecretFile.refusal(path: path, mode: mode, what: what)
         case .alreadyExists(let path):
-            "\(path) already exists; refusing to overwrite it"
+            KeyFileError.alreadyExists(path: path).description
         case .notACertificateAuthority(let path, let reason):
             "\(path) is not usable as a CA certificate: \(reason)"
         case .keyCertificateMismatch(let keyPath, let certificatePath):
@@ -44,7 +46,7 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidCSR(let path, let reason):
             "\(path): certificate signing request rejected: \(reason)"
         case .unsupportedKey(let path, let reason):
-            "\(path): unsupported key: \(reason)"
+            KeyFileError.unsupportedKey(path: path, reason: reason).description
         case .notEnrolled(let kind, let id):
             "no \(kind) named \"\(id)\" is enrolled"
         case .identifierInUse(let id, let wanted, let holder, let source):
@@ -54,6 +56,25 @@ public enum IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cryptographicFailure(let reason):
             "cryptographic operation failed: \(reason)"
         }
+    }
+}
+
+extension IdentityError {
+    /// The same failure, from a key file or another file SigningKeys read or wrote.
+    public init(_ error: KeyFileError) {
+        switch error {
+        case .fileNotFound(let path): self = .fileNotFound(path: path)
+        case .fileSystem(let path, let operation, let reason): self = .fileSystem(path: path, operation: operation, reason: reason)
+        case .malformedFile(let path, let reason): self = .malformedFile(path: path, reason: reason)
+        case .insecureKeyFile(let path, let mode): self = .insecureKeyFile(path: path, mode: mode)
+        case .alreadyExists(let path): self = .alreadyExists(path: path)
+        case .unsupportedKey(let path, let reason): self = .unsupportedKey(path: path, reason: reason)
+        }
+    }
+
+    /// Runs a SigningKeys file operation, reporting its failure as an `IdentityError`.
+    static func mapping<T>(_ body: () throws(KeyFileError) -> T) throws(IdentityError) -> T {
+        do { return try body() } catch { throw IdentityError(error) }
     }
 }
 

@@ -1,8 +1,10 @@
+import SigningKeys
+
 /// Files holding secrets: private keys (`PrivateKeyFile`) and others such as the staff API's
 /// bearer token. One rule for all of them: a file that group or others may access in any way
 /// (read, write or execute) is refused, checked with `fstat` on the descriptor that is then read.
 public enum SecretFile {
-    public static let forbiddenPermissionBits: UInt32 = 0o077
+    public static let forbiddenPermissionBits = PrivateKeyFile.forbiddenPermissionBits
 
     /// Reads a secret as UTF-8 text, refusing it (`insecureSecretFile`) when group or others
     /// have any access. `what` names it in the error ("bearer token file").
@@ -19,6 +21,6 @@ public enum SecretFile {
     }
 
     static func refusal(path: String, mode: UInt32, what: String) -> String {
-        "\(path): \(what) has mode \(String(mode & 0o7777, radix: 8)); it must not be accessible by group or others (chmod 600 \(path))"
+        KeyFileError.permissionRefusal(path: path, mode: mode, what: what)
     }
 }

@@ -5,6 +5,7 @@ import GRDB
 import JSONDocument
 import Journal
 import Logging
+import SigningKeys
 import Synchronization
 import TransparencyLog
 

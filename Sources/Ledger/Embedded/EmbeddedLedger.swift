@@ -1,8 +1,8 @@
 import Crypto
-import DeviceIdentity
 import Foundation
 import GRDB
 import Logging
+import SigningKeys
 import TransparencyLog
 
 /// Why the embedded ledger could not open.

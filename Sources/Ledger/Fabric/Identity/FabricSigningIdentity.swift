@@ -2,6 +2,7 @@ import Crypto
 import DeviceIdentity
 import FabricProtos
 import Foundation
+import SigningKeys
 import SwiftASN1
 import X509
 

@@ -1,6 +1,4 @@
 import Crypto
-import SwiftASN1
-import X509
 
 /// Private key files: PKCS#8 PEM, created 0600, refused when group or others have any access.
 ///
@@ -9,11 +7,12 @@ import X509
 /// else may replace is no safer than one they may read.
 public enum PrivateKeyFile {
     public static let requiredMode: UInt32 = 0o600
-    static let forbiddenPermissionBits = SecretFile.forbiddenPermissionBits
+    /// The rule of every secret file (keys, the staff API's token): no access for group or others.
+    package static let forbiddenPermissionBits: UInt32 = 0o077
 
     /// Reads the PEM text of a key file after checking its permissions.
-    static func readPEM(_ path: String) throws(IdentityError) -> String {
-        let bytes = try SecureFile.read(path) { fingerprint throws(IdentityError) in
+    package static func readPEM(_ path: String) throws(KeyFileError) -> String {
+        let bytes = try SecureFile.read(path) { fingerprint throws(KeyFileError) in
             if fingerprint.permissions & forbiddenPermissionBits != 0 {
                 throw .insecureKeyFile(path: path, mode: fingerprint.permissions)
             }
@@ -25,7 +24,7 @@ public enum PrivateKeyFile {
     }
 
     /// Loads a P-256 signing key (PKCS#8 `PRIVATE KEY`, or SEC1 `EC PRIVATE KEY` as openssl writes).
-    public static func loadP256(_ path: String) throws(IdentityError) -> P256.Signing.PrivateKey {
+    public static func loadP256(_ path: String) throws(KeyFileError) -> P256.Signing.PrivateKey {
         let pem = try readPEM(path)
         do {
             return try P256.Signing.PrivateKey(pemRepresentation: pem)
@@ -34,40 +33,16 @@ public enum PrivateKeyFile {
         }
     }
 
-    /// Loads any key swift-certificates can sign with (for an adopted CA: P-256, P-384, P-521, RSA).
-    public static func loadCertificateKey(_ path: String) throws(IdentityError) -> Certificate.PrivateKey {
-        let pem = try readPEM(path)
-        do {
-            return try Certificate.PrivateKey(pemEncoded: pem)
-        } catch {
-            throw .unsupportedKey(path: path, reason: "not a supported private key in PEM form (\(error))")
-        }
-    }
-
     /// Generates a P-256 key and writes it to a new file (never over an existing one), mode 0600
     /// from creation. For service keys made on first start, e.g. the embedded ledger's.
-    public static func createP256(at path: String) throws(IdentityError) -> P256.Signing.PrivateKey {
+    public static func createP256(at path: String) throws(KeyFileError) -> P256.Signing.PrivateKey {
         let key = P256.Signing.PrivateKey()
         try SecureFile.createExclusively(Array(key.pemRepresentation.utf8) + [0x0A], at: path, mode: requiredMode)
         return key
     }
 
     /// Writes a new P-256 key as PKCS#8 PEM, mode 0600 from creation, atomically replacing `path`.
-    static func write(_ key: P256.Signing.PrivateKey, to path: String) throws(IdentityError) {
+    package static func write(_ key: P256.Signing.PrivateKey, to path: String) throws(KeyFileError) {
         try SecureFile.writeAtomically(Array(key.pemRepresentation.utf8) + [0x0A], to: path, mode: requiredMode)
-    }
-
-    static func write(_ key: Certificate.PrivateKey, to path: String, exclusive: Bool) throws(IdentityError) {
-        let pem: String
-        do {
-            pem = try key.serializeAsPEM().pemString + "\n"
-        } catch {
-            throw .unsupportedKey(path: path, reason: "cannot serialize the key as PEM (\(error))")
-        }
-        if exclusive {
-            try SecureFile.createExclusively(Array(pem.utf8), at: path, mode: requiredMode)
-        } else {
-            try SecureFile.writeAtomically(Array(pem.utf8), to: path, mode: requiredMode)
-        }
     }
 }
