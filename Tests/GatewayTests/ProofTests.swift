@@ -139,6 +139,19 @@ struct ProofTests {
         let element = try #require(path.first?.stringValue)
         path[0] = .string((element.first == "0" ? "1" : "0") + element.dropFirst())
         #expect(await firstFailure(ProofTests.replacing("inclusionProof", with: .array(path), in: bundle)) == "inclusion")
+        // A path element with a sign in its hex ("+f" where "0f" was): the same bytes to a lenient
+        // decoder, but not a hash the bundle format allows, so the inclusion check refuses it.
+        let original = try #require(bundle["inclusionProof"]?.arrayValue)
+        let (position, signedHex) = try #require(original.indices.lazy.compactMap { i -> (Int, String)? in
+            guard let hex = original[i].stringValue.map(Array.init),
+                let pair = stride(from: 0, to: hex.count, by: 2).first(where: { hex[$0] == "0" }) else { return nil }
+            var text = hex
+            text[pair] = "+"
+            return (i, String(text))
+        }.first, "no path byte below 0x10 to write with a sign")
+        var signedPath = original
+        signedPath[position] = .string(signedHex)
+        #expect(await firstFailure(ProofTests.replacing("inclusionProof", with: .array(signedPath), in: bundle)) == "inclusion")
 
         // The real CLI, offline, from files: exit 0, then exit 1 naming the failing check.
         let bundlePath = setup.ward.directory + "/bundle.json"

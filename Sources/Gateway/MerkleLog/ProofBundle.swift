@@ -78,7 +78,7 @@ public enum ProofBundle {
                 "deviceCertificates": [.string(CertificateCoding.pemString(certificate))],
                 "leafIndex": .integer(leafIndex),
                 "treeSize": .integer(checkpoint.size),
-                "inclusionProof": .array(proof.hashes.map { .string(hex($0.bytes)) }),
+                "inclusionProof": .array(proof.hashes.map { .string(Hex.encode($0.bytes)) }),
                 "checkpoint": .string(note),
                 "ledgerReceipt": receipt ?? .null,
             ])
@@ -87,20 +87,5 @@ public enum ProofBundle {
         } catch {
             throw .failed("\(error)")
         }
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
-
-    static func bytes(hex text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        while i < chars.count {
-            guard let byte = UInt8(String(decoding: chars[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-            i += 2
-        }
-        return out
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import DeviceIdentity
 import Foundation
+import HexEncoding
 import JSONDocument
 import Ledger
 import Observations
@@ -85,7 +86,7 @@ public enum ProofVerification {
             else { throw CheckFailure("leafIndex, treeSize or inclusionProof is missing") }
             guard size == checkpoint.size else { throw CheckFailure("treeSize \(size) is not the checkpoint's size \(checkpoint.size)") }
             let hashes = try path.map { element throws(CheckFailure) -> MerkleHash in
-                guard let hex = element.stringValue, let bytes = ProofBundle.bytes(hex: hex), let hash = MerkleHash(bytes: bytes) else {
+                guard let hex = element.stringValue, let bytes = try? Hex.decode(hex), let hash = MerkleHash(bytes: bytes) else {
                     throw CheckFailure("an inclusion path element is not a 32-byte hex hash")
                 }
                 return hash
