@@ -1,5 +1,6 @@
 import DeviceIdentity
 import DeviceProfiles
+import EmbeddedLedger
 import IEEE11073
 import Foundation
 import Journal

@@ -1,5 +1,6 @@
 import Crypto
 import DeviceIdentity
+import EmbeddedLedger
 import Foundation
 import GRDB
 @testable import Gateway

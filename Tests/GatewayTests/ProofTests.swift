@@ -1,5 +1,6 @@
 import Crypto
 import DeviceIdentity
+import EmbeddedLedger
 import Foundation
 @testable import Gateway
 import JSONDocument

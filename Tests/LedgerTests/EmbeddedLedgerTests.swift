@@ -1,4 +1,5 @@
 import Crypto
+@testable import EmbeddedLedger
 import Foundation
 import GRDB
 import JSONDocument

@@ -1,4 +1,5 @@
 import DeviceIdentity
+import EmbeddedLedger
 import Foundation
 import GRDB
 import Journal

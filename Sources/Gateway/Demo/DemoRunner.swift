@@ -1,4 +1,5 @@
 import DeviceIdentity
+import EmbeddedLedger
 import Foundation
 import IEEE11073
 import Journal

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Ledger
 import TransparencyLog
 
 /// What `wardgate ledger verify` found.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Ledger
 import Logging
 import SigningKeys
 import TransparencyLog

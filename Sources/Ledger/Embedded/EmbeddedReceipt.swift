@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HexEncoding
 import JSONDocument
+import Ledger
 import TransparencyLog
 
 /// The embedded ledger's receipt: which block anchors a checkpoint, and enough of that block to

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HexEncoding
+import Ledger
 import TransparencyLog
 
 /// One block of the embedded ledger. The hash covers every field but the signature:

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmbeddedLedger
 import Foundation
 import Gateway
 import Journal
