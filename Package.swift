@@ -205,7 +205,7 @@ let package = Package(
         ),
 
         .testTarget(name: "NomenclatureTests", dependencies: ["Nomenclature"], swiftSettings: strict),
-        .testTarget(name: "JSONDocumentTests", dependencies: ["JSONDocument", "WardgateTestSupport"], swiftSettings: strict),
+        .testTarget(name: "JSONDocumentTests", dependencies: ["JSONDocument", "WardgateTestSupport", "Simulation"], swiftSettings: strict),
         .testTarget(name: "HexEncodingTests", dependencies: ["HexEncoding"], swiftSettings: strict),
         .testTarget(
             name: "SigningKeysTests",
@@ -215,7 +215,7 @@ let package = Package(
         .testTarget(name: "TimingTests", dependencies: ["Timing", "Simulation"], swiftSettings: strict),
         .testTarget(
             name: "DeviceProfilesTests",
-            dependencies: ["WardgateTestSupport", "DeviceProfiles", "Observations", "JSONDocument", "Nomenclature", "StrictYAML"],
+            dependencies: ["WardgateTestSupport", "DeviceProfiles", "Observations", "JSONDocument", "Nomenclature", "StrictYAML", "Simulation"],
             exclude: ["Resources"],
             swiftSettings: strict
         ),
