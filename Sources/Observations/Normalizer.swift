@@ -28,8 +28,8 @@ public struct Normalizer: Sendable {
             guard let conversion = UnitConversion.find(from: q.unit, to: metric.canonicalUnit) else {
                 throw .unitNotConvertible(metric: metric.reference, unit: q.unit, canonical: metric.canonicalUnit)
             }
-            if let range = plausibleRange, !range.contains(q.value.decimal) {
-                implausible.append("\(label) \(q.value) \(q.unit) is outside the plausible range \(range.low)–\(range.high) \(q.unit)")
+            if let range = plausibleRange, !range.contains(q.value) {
+                implausible.append("\(label) \(q.value) \(q.unit) is outside the plausible range \(range.lowText)–\(range.highText) \(q.unit)")
             }
             if !conversion.isIdentity {
                 notes.append("\(label) converted from \(q.value) \(q.unit).")
@@ -93,15 +93,44 @@ public struct Normalizer: Sendable {
 public struct PlausibleRange: Sendable, Hashable, CustomStringConvertible {
     public let low: Decimal
     public let high: Decimal
+    /// The bounds exactly, when they have at most 36 significant digits, for `contains`.
+    private let exactBounds: (low: ExactDecimal, high: ExactDecimal)?
+    /// `low` and `high` as `Decimal` prints them, for the implausible-value note.
+    let lowText: String
+    let highText: String
 
     public init?(low: Decimal, high: Decimal) {
         guard low <= high else { return nil }
         self.low = low
         self.high = high
+        lowText = low.description
+        highText = high.description
+        if let exactLow = ExactDecimal(plainText: lowText), let exactHigh = ExactDecimal(plainText: highText) {
+            exactBounds = (exactLow, exactHigh)
+        } else {
+            exactBounds = nil
+        }
     }
 
     public func contains(_ value: Decimal) -> Bool { value >= low && value <= high }
-    public var description: String { "[\(low), \(high)]" }
+
+    /// The same answer as `contains(value.decimal)`, without Foundation in the common case.
+    public func contains(_ value: DecimalNumber) -> Bool {
+        if let (exactLow, exactHigh) = exactBounds, let exact = value.exact,
+            let belowLow = exact < exactLow, let aboveHigh = exactHigh < exact
+        {
+            return !belowLow && !aboveHigh
+        }
+        return contains(value.decimal)
+    }
+
+    public var description: String { "[\(lowText), \(highText)]" }
+
+    public static func == (lhs: PlausibleRange, rhs: PlausibleRange) -> Bool { lhs.low == rhs.low && lhs.high == rhs.high }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(low)
+        hasher.combine(high)
+    }
 }
 
 public struct NormalizedObservation: Sendable, Hashable {

@@ -52,18 +52,21 @@ public enum PayloadDecoder {
         guard case .number(let lexeme) = value else {
             throw DecodeError(.wrongType, "\(location) must be a number, found \(value.typeName)")
         }
-        // `DecimalNumber.decimal` reads an unrepresentable number as 0: refuse it here instead.
-        guard let number = DecimalNumber(lexeme),
-            let decimal = Decimal(string: number.text, locale: Locale(identifier: "en_US_POSIX")),
-            !decimal.isNaN, abs(decimal) < maxMagnitude
-        else {
+        guard let number = DecimalNumber(lexeme), number.isExactlyRepresentable || isInRange(number) else {
             throw DecodeError(.wrongType, "\(location) holds a number out of range")
         }
         return number
     }
 
+    /// `DecimalNumber.decimal` reads an unrepresentable number as 0: refuse it instead. Numbers
+    /// of at most 36 significant digits pass without this (they are below 10^36).
+    private static func isInRange(_ number: DecimalNumber) -> Bool {
+        guard let decimal = Decimal(string: number.text, locale: Locale(identifier: "en_US_POSIX")) else { return false }
+        return !decimal.isNaN && abs(decimal) < maxMagnitude
+    }
+
     static func scaled(_ value: DecimalNumber, by scale: DecimalNumber?) -> DecimalNumber {
         guard let scale else { return value }
-        return DecimalNumber(value.decimal * scale.decimal, scale: value.scale + scale.scale)
+        return value.multiplied(by: scale)
     }
 }

@@ -105,7 +105,7 @@ enum SenMLPayload {
             let name = try string("n") ?? ""
             // bv + v, with the finer precision of the two (36.5 + 1 is 37.5, not 38).
             let value = try number("v").map { v in
-                baseValue.map { DecimalNumber($0.decimal + v.decimal, scale: max($0.scale, v.scale)) } ?? v
+                baseValue.map { $0.adding(v) } ?? v
             }
             let time = baseTime + (try number("t")?.doubleValue ?? 0)
             guard time.isFinite else { throw DecodeError(.invalidTimestamp, "SenML record \(index) has a time out of range") }

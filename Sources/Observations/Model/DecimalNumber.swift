@@ -10,59 +10,114 @@ public struct DecimalNumber: Sendable, Hashable, CustomStringConvertible {
     /// Accepts any JSON number lexeme and rewrites exponents into plain notation,
     /// keeping the number of significant fractional digits.
     public init?(_ lexeme: String) {
-        guard let parts = DecimalNumber.split(lexeme) else { return nil }
-        self.init(negative: parts.negative, digits: parts.digits, exponent: parts.exponent)
+        var copy = lexeme
+        guard let text = copy.withUTF8({ DecimalNumber.plainText(lexeme: $0) }) else { return nil }
+        self.text = text
     }
 
     /// mantissa × 10^exponent, as 11073 SFLOAT/FLOAT encode it: 20 × 10^-1 is "2.0".
     public init(mantissa: Int, exponent: Int) {
-        let negative = mantissa < 0
-        self.init(negative: negative, digits: String(mantissa.magnitude), exponent: exponent)
+        var digits: [UInt8] = []
+        var magnitude = mantissa.magnitude
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        digits.reverse()
+        text = DecimalNumber.layOut(negative: mantissa < 0, digits: digits[...], exponent: exponent)
     }
 
     public init(_ value: Int) { self.init(mantissa: value, exponent: 0) }
 
-    private init(negative: Bool, digits rawDigits: String, exponent: Int) {
-        var digits = rawDigits
-        var text: String
+    /// Plain text of an exact value (its `text` has exactly `scale` fractional digits).
+    init(exact: ExactDecimal) {
+        // ExactDecimal writes no sign on zero and keeps one digit before the point: already plain.
+        text = exact.text
+    }
+
+    /// Parses `-?digits(.digits)?([eE][+-]?digits)?` (leading zeros allowed, |exponent| < 400).
+    private static func plainText(lexeme bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var index = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let mantissaStart = index
+        var mantissaEnd = bytes.count
+        var exponent = 0
+        if let e = bytes[index...].firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            mantissaEnd = e
+            guard let value = exponentValue(bytes[(e + 1)...]), abs(value) < 400 else { return nil }
+            exponent = value
+        }
+        var digits: [UInt8] = []
+        digits.reserveCapacity(mantissaEnd - mantissaStart)
+        var fractionDigits = 0
+        var seenPoint = false
+        var integerDigits = 0
+        for byte in bytes[mantissaStart..<mantissaEnd] {
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint else { return nil }
+                seenPoint = true
+            } else {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                digits.append(byte)
+                if seenPoint { fractionDigits += 1 } else { integerDigits += 1 }
+            }
+        }
+        guard integerDigits > 0, !seenPoint || fractionDigits > 0 else { return nil }
+        return layOut(negative: negative, digits: digits[...], exponent: exponent - fractionDigits)
+    }
+
+    /// Swift's `Int(String)` grammar: an optional sign, then at least one ASCII digit.
+    private static func exponentValue(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        var rest = bytes[...]
+        var sign = 1
+        if let first = rest.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
+            sign = first == UInt8(ascii: "-") ? -1 : 1
+            rest = rest.dropFirst()
+        }
+        guard !rest.isEmpty else { return nil }
+        var value = 0
+        for byte in rest {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            // Far beyond the ±400 accepted; keeps the arithmetic from overflowing.
+            if value < 1_000_000 { value = value * 10 + Int(byte - UInt8(ascii: "0")) }
+        }
+        return sign * value
+    }
+
+    /// digits × 10^exponent in plain notation: no leading zeros before the point, "-" only on a non-zero value.
+    private static func layOut(negative: Bool, digits: ArraySlice<UInt8>, exponent: Int) -> String {
+        let zero = UInt8(ascii: "0")
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count + abs(exponent) + 3)
+        if negative { out.append(UInt8(ascii: "-")) }
+        let bodyStart = out.count
         if exponent >= 0 {
-            text = digits + String(repeating: "0", count: exponent)
-            text = DecimalNumber.trimLeadingZeros(text)
+            let significant = digits.drop { $0 == zero }
+            if significant.isEmpty {
+                out.append(zero)
+            } else {
+                out.append(contentsOf: significant)
+                out.append(contentsOf: repeatElement(zero, count: exponent))
+            }
         } else {
             let fraction = -exponent
-            if digits.count <= fraction {
-                digits = String(repeating: "0", count: fraction - digits.count + 1) + digits
+            let integerCount = digits.count - fraction
+            if integerCount > 0 {
+                let integer = digits.prefix(integerCount).drop { $0 == zero }
+                if integer.isEmpty { out.append(zero) } else { out.append(contentsOf: integer) }
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: digits.suffix(fraction))
+            } else {
+                out.append(contentsOf: [zero, UInt8(ascii: ".")])
+                out.append(contentsOf: repeatElement(zero, count: -integerCount))
+                out.append(contentsOf: digits)
             }
-            let split = digits.index(digits.endIndex, offsetBy: -fraction)
-            text = DecimalNumber.trimLeadingZeros(String(digits[..<split])) + "." + digits[split...]
         }
-        let isZero = !text.contains { $0 != "0" && $0 != "." }
-        self.text = (negative && !isZero ? "-" : "") + text
-    }
-
-    private static func trimLeadingZeros(_ s: String) -> String {
-        let trimmed = s.drop { $0 == "0" }
-        return trimmed.isEmpty ? "0" : String(trimmed)
-    }
-
-    private static func split(_ lexeme: String) -> (negative: Bool, digits: String, exponent: Int)? {
-        var rest = Substring(lexeme)
-        let negative = rest.first == "-"
-        if negative { rest = rest.dropFirst() }
-        var mantissa = rest
-        var exponent = 0
-        if let e = rest.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            mantissa = rest[..<e]
-            guard let exp = Int(rest[rest.index(after: e)...]), abs(exp) < 400 else { return nil }
-            exponent = exp
+        if negative && !out[bodyStart...].contains(where: { $0 != zero && $0 != UInt8(ascii: ".") }) {
+            out.removeFirst()
         }
-        let pieces = mantissa.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(pieces.count), !pieces[0].isEmpty,
-            pieces.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
-        else { return nil }
-        let fraction = pieces.count == 2 ? pieces[1] : ""
-        if pieces.count == 2 && fraction.isEmpty { return nil }
-        return (negative, String(pieces[0] + fraction), exponent - fraction.count)
+        return String(decoding: out, as: UTF8.self)
     }
 
     public var description: String { text }
@@ -71,10 +126,13 @@ public struct DecimalNumber: Sendable, Hashable, CustomStringConvertible {
 
     public var doubleValue: Double { Double(text) ?? .nan }
 
+    /// The exact value, when it has at most 36 significant digits (nearly always).
+    var exact: ExactDecimal? { ExactDecimal(plainText: text) }
+
     /// Digits after the decimal point.
     public var scale: Int {
-        guard let dot = text.firstIndex(of: ".") else { return 0 }
-        return text.distance(from: dot, to: text.endIndex) - 1
+        guard let dot = text.utf8.firstIndex(of: UInt8(ascii: ".")) else { return 0 }
+        return text.utf8.distance(from: dot, to: text.utf8.endIndex) - 1
     }
 
     /// A computed value, rounded half-even to `scale` fractional digits and written with exactly that many.
@@ -89,5 +147,22 @@ public struct DecimalNumber: Sendable, Hashable, CustomStringConvertible {
             if have < scale { text += String(repeating: "0", count: scale - have) }
         }
         self.init(text)!
+    }
+}
+
+extension DecimalNumber {
+    /// Whether `decimal` is this number exactly (at most 36 significant digits and a modest scale).
+    public var isExactlyRepresentable: Bool { exact != nil }
+
+    /// The exact sum, written with the finer precision of the two (36.5 + 1 is "37.5", not "38").
+    public func adding(_ other: DecimalNumber) -> DecimalNumber {
+        if let a = exact, let b = other.exact, let sum = a.adding(b) { return DecimalNumber(exact: sum) }
+        return DecimalNumber(decimal + other.decimal, scale: Swift.max(scale, other.scale))
+    }
+
+    /// The exact product, written with the digits of both factors (368 × 0.1 is "36.8").
+    public func multiplied(by other: DecimalNumber) -> DecimalNumber {
+        if let a = exact, let b = other.exact, let product = a.multiplied(by: b) { return DecimalNumber(exact: product) }
+        return DecimalNumber(decimal * other.decimal, scale: scale + other.scale)
     }
 }
