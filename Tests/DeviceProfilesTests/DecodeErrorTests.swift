@@ -131,7 +131,10 @@ struct DecodeErrorTests {
               - {pointer: /hr, mdc: MDC_PULS_RATE_NON_INV, unit: /min}
             """
         let set = try Fixtures.profiles(["rfc.yml": yaml])
-        for text in ["2025-11-21 10:00:00Z", "2025-11-21T10:00:00", "2025-13-01T10:00:00Z", "2025-02-30T10:00:00Z", "2025-11-21T25:00:00Z", "yesterday"] {
+        for text in ["2025-11-21 10:00:00Z", "2025-11-21T10:00:00", "2025-13-01T10:00:00Z", "2025-02-30T10:00:00Z", "2025-11-21T25:00:00Z", "yesterday",
+                     // An offset no zone has: this trapped the processor before (TimeZone(secondsFromGMT:)!),
+                     // and again on every restart, since the record stays next in the inbox.
+                     "2025-11-21T10:00:00+20:00", "2025-11-21T10:00:00-14:30"] {
             try expectError(.invalidTimestamp, "is not RFC 3339", topic: "test/d/rfc", payload: #"{"time": "\#(text)", "hr": 72}"#, profiles: set)
         }
         try expectError(.wrongType, "timestamp /time must be an RFC 3339 string, found number", topic: "test/d/rfc", payload: #"{"time": 1763719200, "hr": 72}"#, profiles: set)

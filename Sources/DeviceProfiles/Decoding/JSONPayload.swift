@@ -61,10 +61,9 @@ enum JSONPayload {
             return DeviceTime(instant: parsed.date, utcOffsetSeconds: parsed.utcOffsetSeconds)
         case .epochSeconds, .epochMilliseconds:
             let number = try PayloadDecoder.number(node, at: location.pointer.description)
-            let divisor: Decimal = location.format == .epochSeconds ? 1 : 1000
-            let seconds = NSDecimalNumber(decimal: number.decimal / divisor).doubleValue
+            let seconds = EpochTime.seconds(number, inMilliseconds: location.format == .epochMilliseconds)
             // Years 2000–2100: anything else is a device with a wrong clock or the wrong unit.
-            guard seconds >= 946_684_800, seconds < 4_102_444_800 else {
+            guard seconds >= EpochTime.earliest, seconds < EpochTime.latest else {
                 throw DecodeError(.invalidTimestamp, "timestamp \(location.pointer) = \(number) (\(location.format.rawValue)) is not between 2000 and 2100")
             }
             return DeviceTime(instant: Date(timeIntervalSince1970: seconds))
