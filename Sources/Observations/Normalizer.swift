@@ -67,26 +67,30 @@ public struct Normalizer: Sendable {
         }
 
         let id = Normalizer.readingId(deviceId: reading.deviceId, metricCode: metric.code, deviceTime: reading.deviceTime?.instant, fallbackKey: fallbackKey)
-        let resource = ObservationResource.build(
+        let content = ObservationContent(
             id: id, reading: reading, value: value, receivedAt: receivedAt,
             assignment: assignment, notes: notes, implausible: !implausible.isEmpty)
-        return NormalizedObservation(
-            id: id, deviceId: reading.deviceId, metricCode: metric.code,
-            effectiveAt: reading.deviceTime?.instant ?? receivedAt, issuedAt: receivedAt,
-            implausible: !implausible.isEmpty, resource: resource)
+        return NormalizedObservation(content)
     }
 
     /// A stable id from device, metric and device time: the same reading always gets the same id,
     /// so broker redeliveries are recognized as duplicates. 128 bits of SHA-256, hex (a valid FHIR id).
     public static func readingId(deviceId: String, metricCode: UInt32, deviceTime: Date?, fallbackKey: String) -> String {
-        var material = deviceId + "\u{0}" + String(metricCode) + "\u{0}"
+        var hasher = SHA256()
+        var material: [UInt8] = []
+        material.reserveCapacity(deviceId.utf8.count + 64 + fallbackKey.utf8.count)
+        material += deviceId.utf8
+        material.append(0)
+        FHIRTimeText.appendDigits(UInt64(metricCode), to: &material)
+        material.append(0)
         if let deviceTime {
-            material += String(Int64((deviceTime.timeIntervalSince1970 * 1000).rounded()))
+            material += String(Int64((deviceTime.timeIntervalSince1970 * 1000).rounded())).utf8
         } else {
-            material += "received:" + fallbackKey
+            material += "received:".utf8
+            material += fallbackKey.utf8
         }
-        let digest = SHA256.hash(data: Array(material.utf8))
-        return Hex.encode(digest.prefix(16))
+        hasher.update(data: material)
+        return Hex.encode(hasher.finalize().prefix(16))
     }
 }
 
@@ -140,7 +144,31 @@ public struct NormalizedObservation: Sendable, Hashable {
     public let effectiveAt: Date
     public let issuedAt: Date
     public let implausible: Bool
-    public let resource: JSONValue
+    let content: ObservationContent
+
+    init(_ content: ObservationContent) {
+        self.content = content
+        id = content.id
+        deviceId = content.reading.deviceId
+        metricCode = content.reading.metric.code
+        effectiveAt = content.reading.deviceTime?.instant ?? content.receivedAt
+        issuedAt = content.receivedAt
+        implausible = content.implausible
+    }
+
+    /// The FHIR R4 Observation as a JSON tree (built on each call; the hot path uses the bytes).
+    public var resource: JSONValue { ObservationResource.build(content) }
+
+    /// The RFC 8785 (JCS) bytes of `resource`, written without building it: what is signed.
+    public func canonicalBytes() throws(CanonicalNumber.Failure) -> [UInt8] {
+        try ObservationRenderer.render(content, numbers: .canonical)
+    }
+
+    /// `resource` in JCS member order with its numbers as the device wrote them ("2.0"), so it
+    /// keeps the precision FHIR cares about; canonicalizing its numbers gives `canonicalBytes()`.
+    public func storedBytes() throws(CanonicalNumber.Failure) -> [UInt8] {
+        try ObservationRenderer.render(content, numbers: .asWritten)
+    }
 }
 
 public enum NormalizationError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -4,30 +4,28 @@ import Nomenclature
 
 /// The FHIR R4 Observation JSON for a normalized reading.
 enum ObservationResource {
-    static func build(
-        id: String, reading: Reading, value: ReadingValue, receivedAt: Date,
-        assignment: PatientAssignment?, notes: [String], implausible: Bool
-    ) -> JSONValue {
+    static func build(_ content: ObservationContent) -> JSONValue {
+        let reading = content.reading
         let metric = reading.metric
         let effective = reading.deviceTime.map { FHIRTime.dateTime($0.instant, utcOffsetSeconds: $0.utcOffsetSeconds) }
-            ?? FHIRTime.instant(receivedAt)
+            ?? FHIRTime.instant(content.receivedAt)
         var members: [JSONMember] = [
             JSONMember("resourceType", "Observation"),
-            JSONMember("id", .string(id)),
+            JSONMember("id", .string(content.id)),
         ]
-        if implausible {
-            members.append(JSONMember("meta", ["tag": [["system": .string(WardgateSystems.flags), "code": "implausible", "display": "Outside the profile's plausible range"]]]))
+        if content.implausible {
+            members.append(JSONMember("meta", ["tag": [["system": .string(WardgateSystems.flags), "code": "implausible", "display": .string(WardgateSystems.implausibleDisplay)]]]))
         }
         members += [
-            JSONMember("identifier", [["system": .string(WardgateSystems.readingIdentifier), "value": .string(id)]]),
+            JSONMember("identifier", [["system": .string(WardgateSystems.readingIdentifier), "value": .string(content.id)]]),
             JSONMember("status", "final"),
             JSONMember("category", [[
-                "coding": [["system": .string(Nomenclature.categorySystem), "code": .string(Nomenclature.vitalSignsCategory), "display": "Vital Signs"]],
-                "text": "Vital Signs",
+                "coding": [["system": .string(Nomenclature.categorySystem), "code": .string(Nomenclature.vitalSignsCategory), "display": .string(WardgateSystems.vitalSignsDisplay)]],
+                "text": .string(WardgateSystems.vitalSignsDisplay),
             ]]),
             JSONMember("code", concept(loinc: metric.loinc, mdc: metric.code, reference: metric.reference, display: metric.display)),
         ]
-        if let assignment {
+        if let assignment = content.assignment {
             members.append(JSONMember("subject", .object([
                 "identifier": ["system": .string(assignment.system), "value": .string(assignment.value)],
                 "display": assignment.bed.map { .string("Bed \($0)") },
@@ -35,20 +33,19 @@ enum ObservationResource {
         }
         members += [
             JSONMember("effectiveDateTime", .string(effective)),
-            JSONMember("issued", .string(FHIRTime.instant(receivedAt))),
+            JSONMember("issued", .string(FHIRTime.instant(content.receivedAt))),
             JSONMember("device", ["identifier": ["system": .string(WardgateSystems.deviceIdentifier), "value": .string(reading.deviceId)]]),
         ]
-        switch value {
+        switch content.value {
         case .single(let measured):
             members += valueMembers(measured)
         case .panel(let components):
-            let ordered = metric.components.compactMap { term in components[term.role].map { (term, $0) } }
-            members.append(JSONMember("component", .array(ordered.map { term, measured in
+            members.append(JSONMember("component", .array(ObservationContent.orderedComponents(metric, components).map { term, measured in
                 .object([JSONMember("code", concept(loinc: term.loinc, mdc: term.code, reference: term.reference, display: term.display))] + valueMembers(measured))
             })))
         }
-        if !notes.isEmpty {
-            members.append(JSONMember("note", .array(notes.map { ["text": .string($0)] })))
+        if !content.notes.isEmpty {
+            members.append(JSONMember("note", .array(content.notes.map { ["text": .string($0)] })))
         }
         return .object(members)
     }

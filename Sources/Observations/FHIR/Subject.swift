@@ -19,4 +19,8 @@ public enum WardgateSystems {
     /// Meta tag system for gateway flags such as `implausible`.
     public static let flags = "urn:wardgate:flag"
     public static let dataAbsentReason = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+    /// The display of the `implausible` flag tag.
+    public static let implausibleDisplay = "Outside the profile's plausible range"
+    /// The display and text of the vital-signs category.
+    public static let vitalSignsDisplay = "Vital Signs"
 }
