@@ -1,22 +1,32 @@
 import JSONDocument
 
-/// The protected header wardgate writes: `{"alg":"ES256","kid":"<id>","x5t#S256":"<thumbprint>"}`
-/// (members in JCS order, so the header bytes are themselves canonical).
+/// The protected header wardgate writes: `{"alg":"ES256","iat":<signing time>,"kid":"<id>","x5t#S256":"<thumbprint>"}`
+/// (members in JCS order, so the header bytes are themselves canonical). `iat` is the signing
+/// time (RFC 7519 §4.1.6 NumericDate, whole seconds); signatures made before it existed lack it.
 public struct JWSHeader: Sendable, Hashable {
     public var algorithm: String
     public var keyID: String?
     /// base64url SHA-256 of the signer's certificate DER.
     public var certificateThumbprint: String?
+    /// `iat`: when the signature was made, in seconds since the epoch (`SigningTimePolicy`).
+    public var signedAt: Int64?
 
-    public init(algorithm: String = "ES256", keyID: String?, certificateThumbprint: String?) {
+    public init(algorithm: String = "ES256", keyID: String?, certificateThumbprint: String?, signedAt: Int64? = nil) {
         self.algorithm = algorithm
         self.keyID = keyID
         self.certificateThumbprint = certificateThumbprint
+        self.signedAt = signedAt
     }
 
     public var json: JSONValue {
-        .object(["alg": .string(algorithm), "kid": keyID.map(JSONValue.string), "x5t#S256": certificateThumbprint.map(JSONValue.string)])
+        .object([
+            "alg": .string(algorithm), "iat": signedAt.map { .integer($0) }, "kid": keyID.map(JSONValue.string),
+            "x5t#S256": certificateThumbprint.map(JSONValue.string),
+        ])
     }
+
+    /// The largest `iat` accepted: 2^53 − 1, the last integer every JSON implementation reads exactly.
+    static let maximumSignedAt: Int64 = 9_007_199_254_740_991
 
     /// JCS bytes of the header (the header contains no numbers, so this cannot fail).
     public var encodedJSON: [UInt8] { (try? JCS.canonicalize(json)) ?? [] }
@@ -38,6 +48,13 @@ public struct JWSHeader: Sendable, Hashable {
         let thumbprint = value["x5t#S256"]
         if let keyID, keyID.stringValue == nil { throw .malformed("\"kid\" is not a string") }
         if let thumbprint, thumbprint.stringValue == nil { throw .malformed("\"x5t#S256\" is not a string") }
-        return JWSHeader(algorithm: algorithm, keyID: keyID?.stringValue, certificateThumbprint: thumbprint?.stringValue)
+        var signedAt: Int64?
+        if let iat = value["iat"] {
+            guard let lexeme = iat.numberLexeme, lexeme.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                let seconds = Int64(lexeme), seconds <= maximumSignedAt
+            else { throw .malformed("\"iat\" is not a whole number of seconds since the epoch") }
+            signedAt = seconds
+        }
+        return JWSHeader(algorithm: algorithm, keyID: keyID?.stringValue, certificateThumbprint: thumbprint?.stringValue, signedAt: signedAt)
     }
 }

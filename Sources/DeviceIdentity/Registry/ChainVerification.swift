@@ -25,9 +25,7 @@ public enum ChainVerificationFailure: Error, Sendable, Hashable, CustomStringCon
 /// RFC 5280 checks (signatures, validity at `time`, basic constraints) plus wardgate's profile and,
 /// when given, the CRL.
 ///
-/// Revocation rule for verifying old signatures: a certificate counts as revoked at `time` when
-/// its CRL entry's date is at or before `time`, and always when the reason is keyCompromise (the
-/// key may have leaked before anyone noticed).
+/// `time` is the signature's signing time; revocation follows `SigningTimePolicy`.
 public enum ChainVerification {
     public static func verify(
         _ certificate: Certificate,
@@ -79,7 +77,7 @@ struct CRLRevocationPolicy: VerifierPolicy {
     let time: Date
 
     static func counts(_ entry: CertificateRevocationList.RevokedCertificate, at time: Date) -> Bool {
-        entry.reason == .keyCompromise || entry.revocationDate <= time
+        SigningTimePolicy.standard.countsAsRevoked(entry, at: time)
     }
 
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {

@@ -53,6 +53,47 @@ public struct DeviceSigner: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The protected header of a signature made at `signedAt` (the JWS `iat`, `SigningTimePolicy`):
+    /// base64url of `{"alg":"ES256","iat":…,"kid":…,"x5t#S256":…}` in JCS form.
+    public func protectedHeader(signedAt: Int64) -> ProtectedHeader {
+        var encoded: [UInt8] = []
+        Base64URL.append(JWSHeader(keyID: id, certificateThumbprint: certificateThumbprint, signedAt: signedAt).encodedJSON, to: &encoded)
+        return ProtectedHeader(encoded: encoded, signedAt: signedAt)
+    }
+
+    /// The raw ES256 signature (64-byte r‖s, low-S) of the detached JWS with `header` over `payload`
+    /// (the JCS bytes of an Observation). `CompactJWS.detached(header:signature:)` writes its text.
+    public func signature(over payload: [UInt8], header: ProtectedHeader) throws(IdentityError) -> [UInt8] {
+        // SHA-256 of base64url(header) + "." + base64url(payload), without building that string.
+        var hasher = SHA256()
+        hasher.update(data: header.encoded)
+        hasher.update(data: [UInt8(ascii: ".")])
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(1024)
+        var start = 0
+        while start < payload.count {
+            // Multiples of 3 bytes encode to base64url without padding in the middle.
+            let end = min(payload.count, start + 768)
+            chunk.removeAll(keepingCapacity: true)
+            Base64URL.append(payload[start..<end], to: &chunk)
+            hasher.update(data: chunk)
+            start = end
+        }
+        do {
+            var raw = Array(try signingKey.key.signature(for: hasher.finalize()).rawRepresentation)
+            ES256.normalizeToLowS(&raw)
+            return raw
+        } catch {
+            throw .cryptographicFailure("ECDSA signing failed for \(kind) \(id): \(error)")
+        }
+    }
+
+    /// Signs `payload` with the signing time in the protected header; the compact detached JWS.
+    public func sign(_ payload: [UInt8], signedAt: Int64) throws(IdentityError) -> String {
+        let header = protectedHeader(signedAt: signedAt)
+        return CompactJWS.detached(header: header.encoded, signature: try signature(over: payload, header: header))
+    }
+
     /// Canonicalizes `observation` and signs it; returns the JWS and the exact payload bytes signed.
     public func sign(observation: JSONValue) throws(IdentityError) -> (jws: String, payload: [UInt8]) {
         let payload: [UInt8]

@@ -14,6 +14,7 @@ import X509
 struct SigningPolicy: Sendable {
     let anchor: Certificate
     let crl: CertificateRevocationList?
+    let timeRule = SigningTimePolicy.standard
 
     func decide(_ loaded: LoadedIdentity, name: IdentityName, at time: Date) -> Result<DeviceSigner, IdentityFailure> {
         let certificate: Certificate
@@ -24,9 +25,12 @@ struct SigningPolicy: Sendable {
         if let revoked = crl?.entry(for: certificate.serialNumber) {
             return .failure(.revoked(name, reason: revoked.reason, date: revoked.revocationDate))
         }
-        if time < certificate.notValidBefore { return .failure(.notYetValid(name, notBefore: certificate.notValidBefore)) }
-        if time > certificate.notValidAfter { return .failure(.expired(name, notAfter: certificate.notValidAfter)) }
-        if time < anchor.notValidBefore || time > anchor.notValidAfter {
+        // The windows at the signing time, by the rule every verifier applies (`SigningTimePolicy`).
+        if !timeRule.isValid(certificate, at: time) {
+            return time < certificate.notValidBefore
+                ? .failure(.notYetValid(name, notBefore: certificate.notValidBefore)) : .failure(.expired(name, notAfter: certificate.notValidAfter))
+        }
+        if !timeRule.isValid(anchor, at: time) {
             return .failure(.chainInvalid(name, reason: "the CA certificate is valid only from \(anchor.notValidBefore) to \(anchor.notValidAfter)"))
         }
         return loaded.signer
