@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wardgate", targets: ["wardgate"]),
+        // For the micro-benchmarks in Benchmarks/ (a package of its own, which CI never builds).
+        .library(name: "WardgateHotPath", targets: ["JSONDocument", "Observations", "DeviceProfiles", "DeviceIdentity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
