@@ -69,7 +69,10 @@ let package = Package(
         ),
         .target(
             name: "IEEE11073",
-            dependencies: ["Nomenclature", "Observations", "CivilTime", "HexEncoding", "Timing"],
+            dependencies: [
+                "Nomenclature", "Observations", "CivilTime", "HexEncoding", "Timing",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(

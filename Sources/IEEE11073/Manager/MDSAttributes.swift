@@ -28,6 +28,12 @@ public struct MDSAttributes: Sendable, Hashable {
 
     public init() {}
 
+    /// The attribute ids this type reads; the others are skipped.
+    static let knownIds: Set<UInt16> = [
+        AttributeId.idModel, AttributeId.systemId, AttributeId.devConfigId, AttributeId.timeAbsolute,
+        AttributeId.systemTypeSpecList, AttributeId.idProductionSpec,
+    ]
+
     /// Reads the attributes it knows; each known attribute must decode exactly.
     public init(attributes: [AttributeValue]) throws(DecodeError) {
         for attribute in attributes {

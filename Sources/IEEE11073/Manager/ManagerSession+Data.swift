@@ -104,6 +104,7 @@ extension ManagerSession {
             do {
                 let attributes = try MDSAttributes(attributes: answer.attributes)
                 mdsAttributes = attributes
+                mdsAttributeValues = answer.attributes.filter { MDSAttributes.knownIds.contains($0.id) }
                 result.events.append(.mdsAttributes(attributes))
             } catch {
                 result.reject(.malformed, "MDS attributes: \(error)", decodeError: error)

@@ -8,19 +8,27 @@ public struct ManagerSession: Sendable {
     public let settings: ManagerSettings
     let store: any ConfigurationStore
 
-    public internal(set) var state: ManagerState = .unassociated
+    // Everything below that a snapshot holds bumps `stateRevision` when assigned.
+    public internal(set) var state: ManagerState = .unassociated { didSet { stateRevision &+= 1 } }
     /// The associated agent, from its AARQ.
-    public internal(set) var agent: AgentAssociation?
+    public internal(set) var agent: AgentAssociation? { didSet { stateRevision &+= 1 } }
     /// The configuration in force: handles, types, units, value maps. Nil until known.
-    public internal(set) var configuration: Configuration?
+    public internal(set) var configuration: Configuration? { didSet { stateRevision &+= 1 } }
     /// From the latest MDS GET response, if one was requested.
-    public internal(set) var mdsAttributes: MDSAttributes?
+    public internal(set) var mdsAttributes: MDSAttributes? { didSet { stateRevision &+= 1 } }
+    /// The attributes `mdsAttributes` was read from (those it knows), as the agent sent them.
+    var mdsAttributeValues: [AttributeValue] = [] { didSet { stateRevision &+= 1 } }
 
-    var deadlines: [ManagerTimer: Duration] = [:]
-    var pendingRequests: [UInt16: PendingRequest] = [:]
-    var nextInvokeId: UInt16 = 0
+    var deadlines: [ManagerTimer: Duration] = [:] { didSet { stateRevision &+= 1 } }
+    var pendingRequests: [UInt16: PendingRequest] = [:] { didSet { stateRevision &+= 1 } }
+    var nextInvokeId: UInt16 = 0 { didSet { stateRevision &+= 1 } }
     /// Device id for sessions preset without an AARQ (offline decoding).
-    var presetDeviceId: String?
+    var presetDeviceId: String? { didSet { stateRevision &+= 1 } }
+
+    /// Moves whenever something a snapshot holds may have changed (the passing of time does not
+    /// count): a caller that persists snapshots writes one only when this moved. A scan report
+    /// in an operating session leaves it where it was.
+    public private(set) var stateRevision: UInt64 = 0
 
     enum PendingRequest: Sendable, Hashable {
         case getMDSAttributes
@@ -102,7 +110,8 @@ public struct ManagerSession: Sendable {
     /// Fires the earliest expired timer, if any: the standard answer is always ABRT.
     public mutating func tick(now: Duration) -> ManagerResult {
         var result = ManagerResult()
-        guard let (timer, deadline) = deadlines.min(by: { $0.value < $1.value }), deadline <= now else {
+        // Ties go by timer order, so two sessions with the same timers always fire the same one.
+        guard let (timer, deadline) = deadlines.min(by: { ($0.value, $0.key.order) < ($1.value, $1.key.order) }), deadline <= now else {
             return finished(result)
         }
         result.events.append(.timedOut(timer))
@@ -167,6 +176,7 @@ public struct ManagerSession: Sendable {
         agent = nil
         configuration = nil
         mdsAttributes = nil
+        mdsAttributeValues = []
         deadlines = [:]
         pendingRequests = [:]
         presetDeviceId = nil

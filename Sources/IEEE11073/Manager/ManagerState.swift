@@ -37,6 +37,15 @@ public enum ManagerTimer: Sendable, Hashable, CustomStringConvertible {
     /// A confirmed request (GET, confirmed SET or ACTION) with this invoke id.
     case confirmedRequest(invokeId: UInt16)
 
+    /// A fixed order of the timers (kind, then invoke id), for ties and for snapshots.
+    var order: SessionSnapshot.TimerOrder {
+        switch self {
+        case .configuration: SessionSnapshot.TimerOrder(kind: .configuration, invokeId: 0)
+        case .release: SessionSnapshot.TimerOrder(kind: .release, invokeId: 0)
+        case .confirmedRequest(let invokeId): SessionSnapshot.TimerOrder(kind: .confirmedRequest, invokeId: invokeId)
+        }
+    }
+
     public var description: String {
         switch self {
         case .configuration: "TO_config"
