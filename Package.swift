@@ -158,11 +158,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "Simulation",
-            dependencies: ["MQTTIngest", "JSONDocument", "IEEE11073", "Observations", "Timing", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict
-        ),
-        .target(
             name: "StaffAPI",
             dependencies: [
                 "Journal", "JSONDocument", "Observations", "Timing",
@@ -178,7 +173,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
-                "Simulation", "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "EmbeddedLedger", "HexEncoding", "Timing", "SigningKeys",
+                "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "EmbeddedLedger", "HexEncoding", "Timing", "SigningKeys",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -191,7 +186,7 @@ let package = Package(
         .executableTarget(
             name: "wardgate",
             dependencies: [
-                "Gateway", "DeviceProfiles", "Observations", "Journal", "Simulation", "DeviceIdentity", "IEEE11073", "TransparencyLog",
+                "Gateway", "WardgateTools", "DeviceProfiles", "Observations", "Journal", "DeviceIdentity", "IEEE11073", "TransparencyLog",
                 "JSONDocument", "Ledger", "EmbeddedLedger", "HexEncoding",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -200,11 +195,33 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Out of the product: linked by the tests (and the CLI's tools), never by the daemon's libraries.
-        .target(name: "WardgateTestSupport", path: "Sources/Tools/TestSupport", swiftSettings: strict),
+        // Out of the product: the tests and the CLI's bench, demo and fuzz tools link these; no
+        // library the daemon runs does.
+        .target(
+            name: "Simulation",
+            dependencies: ["MQTTIngest", "JSONDocument", "IEEE11073", "Observations", "Timing", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Tools/Simulation",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WardgateTestSupport",
+            dependencies: ["Ledger"],
+            path: "Sources/Tools/TestSupport",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WardgateTools",
+            dependencies: [
+                "Gateway", "Simulation", "WardgateTestSupport", "Journal", "Ledger", "EmbeddedLedger", "DeviceIdentity", "IEEE11073",
+                "MQTTIngest", "Observations",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Tools/WardgateTools",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "ieee11073-fuzz",
-            dependencies: ["IEEE11073"],
+            dependencies: ["WardgateTools", "IEEE11073"],
             path: "Fuzz/IEEE11073Fuzz",
             swiftSettings: strict
         ),
@@ -231,13 +248,13 @@ let package = Package(
         ),
         .testTarget(
             name: "IEEE11073Tests",
-            dependencies: ["IEEE11073", "Observations", "Nomenclature"],
+            dependencies: ["IEEE11073", "Observations", "Nomenclature", "Simulation", "WardgateTools"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "TransparencyLogTests",
             dependencies: [
-                "WardgateTestSupport",
+                "WardgateTestSupport", "Simulation",
                 "TransparencyLog", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -264,7 +281,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "WardgateTestSupport",
+                "WardgateTestSupport", "WardgateTools",
                 "Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles", "Observations",
                 "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger", "EmbeddedLedger", "Timing",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import IEEE11073
+import WardgateTools
 
 // ieee11073-fuzz --count 1000000 --seed 42 [--vectors path/to/ieee11073-apdus.json]
 //

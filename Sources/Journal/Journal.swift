@@ -197,11 +197,56 @@ public final class Journal: Sendable {
         try read { db in try InboxRecord.fetchOne(db, sql: "SELECT * FROM inbox WHERE seq = ?", arguments: [seq]) }
     }
 
+    /// How far ingest and processing have got, from one snapshot.
+    public func progress() throws(JournalError) -> JournalProgress {
+        try read { db in
+            JournalProgress(
+                lastInboxSeq: try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM inbox") ?? 0,
+                processedSeq: try Journal.cursor(db))
+        }
+    }
+
+    /// Every inbox record in commit order, from one snapshot, without holding them all in memory.
+    public func forEachInboxRecord(_ body: (InboxRecord) throws -> Void) throws(JournalError) {
+        try read { db in
+            let records = try InboxRecord.fetchCursor(db, sql: "SELECT * FROM inbox ORDER BY seq")
+            while let record = try records.next() { try body(record) }
+        }
+    }
+
+    /// How many Observations each reading (device, device time) became.
+    public func observationCountsByReading() throws(JournalError) -> [ReadingKey: Int] {
+        try read { db in
+            var counts: [ReadingKey: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT device_id, effective_at_ms, COUNT(*) AS n FROM observation GROUP BY device_id, effective_at_ms") {
+                counts[ReadingKey(deviceId: row["device_id"], effectiveAtMs: row["effective_at_ms"])] = row["n"]
+            }
+            return counts
+        }
+    }
+
     // MARK: Merkle log leaves
 
     /// Records which log leaf an Observation became (inside a commit's transaction).
     public static func recordLeafIndex(_ index: UInt64, observationId: String, in db: Database) throws {
         try db.cachedStatement(sql: "UPDATE observation SET leaf_index = ? WHERE id = ?").execute(arguments: [Int64(index), observationId])
+    }
+
+    /// The last log leaf of each reading (device, device time) that has one.
+    public func lastLeafIndexByReading() throws(JournalError) -> [ReadingKey: UInt64] {
+        try read { db in
+            var leaves: [ReadingKey: UInt64] = [:]
+            let sql = "SELECT device_id, effective_at_ms, MAX(leaf_index) AS leaf FROM observation WHERE leaf_index IS NOT NULL GROUP BY device_id, effective_at_ms"
+            for row in try Row.fetchAll(db, sql: sql) {
+                leaves[ReadingKey(deviceId: row["device_id"], effectiveAtMs: row["effective_at_ms"])] = UInt64(row["leaf"] as Int64)
+            }
+            return leaves
+        }
+    }
+
+    /// How many Observations have a log leaf.
+    public func loggedObservationCount() throws(JournalError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE leaf_index IS NOT NULL") ?? 0 }
     }
 
     public func observation(leafIndex: UInt64) throws(JournalError) -> StoredObservation? {
@@ -256,6 +301,13 @@ public struct ProcessedOutcome: Sendable, Equatable {
     public let duplicates: Int
     /// Another processor already committed this range (nothing was written).
     public let alreadyProcessed: Bool
+}
+
+public struct JournalProgress: Sendable, Equatable {
+    /// The sequence number of the last message committed to the inbox (0 before the first).
+    public let lastInboxSeq: Int64
+    /// The processing cursor: every inbox record up to it has been processed.
+    public let processedSeq: Int64
 }
 
 public struct JournalStatistics: Sendable, Equatable {

@@ -37,6 +37,17 @@ public struct InboxRecord: Sendable, Hashable, FetchableRecord {
     }
 }
 
+/// A reading as its device sent it: the device and the device time the Observation takes effect at.
+public struct ReadingKey: Hashable, Sendable {
+    public let deviceId: String
+    public let effectiveAtMs: Int64
+
+    public init(deviceId: String, effectiveAtMs: Int64) {
+        self.deviceId = deviceId
+        self.effectiveAtMs = effectiveAtMs
+    }
+}
+
 /// An Observation ready to be journaled, tied to the message it came from.
 public struct ObservationEntry: Sendable, Hashable {
     public let id: String

@@ -4,6 +4,7 @@ import Gateway
 import IEEE11073
 import JSONDocument
 import Journal
+import Simulation
 import Testing
 
 /// The processor spreads a batch's JSON payloads over the cores; these tests pin down that

@@ -1,6 +1,7 @@
 import Foundation
 import IEEE11073
 import Observations
+import Simulation
 import Testing
 
 /// A simulated agent and the manager talk in memory: every byte one sends, the other receives.

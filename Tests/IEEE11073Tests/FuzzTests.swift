@@ -1,5 +1,7 @@
 import IEEE11073
+import Simulation
 import Testing
+import WardgateTools
 
 @Suite("Fuzzing")
 struct FuzzTests {

@@ -1,6 +1,7 @@
 import Foundation
 import IEEE11073
 import Observations
+import Simulation
 import Testing
 
 @Suite("SFLOAT, FLOAT and AbsoluteTime")

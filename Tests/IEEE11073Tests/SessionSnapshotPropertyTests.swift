@@ -1,5 +1,6 @@
 import Foundation
 @testable import IEEE11073
+import Simulation
 import Testing
 
 /// Seeded random dialogues: one session runs straight through, its twin is snapshotted and

@@ -1,5 +1,6 @@
 import Foundation
 @testable import IEEE11073
+import Simulation
 import Testing
 
 @Suite("Session snapshots")

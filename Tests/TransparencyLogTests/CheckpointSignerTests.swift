@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Simulation
 import Testing
 @testable import TransparencyLog
 

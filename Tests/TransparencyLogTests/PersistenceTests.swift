@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Simulation
 import Testing
 @testable import TransparencyLog
 

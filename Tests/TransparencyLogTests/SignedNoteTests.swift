@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Simulation
 import Testing
 import WardgateTestSupport
 @testable import TransparencyLog

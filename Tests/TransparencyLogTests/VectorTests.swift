@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import HexEncoding
+import Simulation
 import Testing
 @testable import TransparencyLog
 

@@ -128,7 +128,7 @@ public enum APDU: Sendable, Hashable {
     }
 }
 
-func hex16(_ value: UInt16) -> String {
+package func hex16(_ value: UInt16) -> String {
     let text = String(value, radix: 16, uppercase: true)
     return String(repeating: "0", count: max(0, 4 - text.count)) + text
 }

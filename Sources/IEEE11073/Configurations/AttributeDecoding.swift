@@ -104,7 +104,7 @@ enum AttributeDecoding {
 }
 
 /// Encoders for the same attributes, used by the standard configuration table and the agent.
-enum AttributeEncoding {
+package enum AttributeEncoding {
     static func type(_ type: MetricType) -> AttributeValue {
         var w = MDERWriter()
         w.u16(type.partition)
@@ -112,7 +112,7 @@ enum AttributeEncoding {
         return AttributeValue(id: AttributeId.idType, value: w.bytes)
     }
 
-    static func u16(_ id: UInt16, _ value: UInt16) -> AttributeValue {
+    package static func u16(_ id: UInt16, _ value: UInt16) -> AttributeValue {
         var w = MDERWriter()
         w.u16(value)
         return AttributeValue(id: id, value: w.bytes)

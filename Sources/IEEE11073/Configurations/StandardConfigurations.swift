@@ -33,15 +33,15 @@ public enum StandardConfigurations {
 
     /// Metric-Spec-Small of an episodic, agent-initiated measurement: intermittent, stored data,
     /// aperiodic update and measurement, agent-initiated, measured (0xF040).
-    static let episodicSpec: UInt16 = 0xF040
+    package static let episodicSpec: UInt16 = 0xF040
     /// Metric-Spec-Small of a continuous pulse oximeter: stored data, periodic update,
     /// continuous measurement, agent-initiated (0x4C40).
     static let continuousSpec: UInt16 = 0x4C40
 
     static let basic = AttributeValueMapEntry(attributeId: AttributeId.nuObservedValueBasic, length: 2)
-    static let simple = AttributeValueMapEntry(attributeId: AttributeId.nuObservedValueSimple, length: 4)
+    package static let simple = AttributeValueMapEntry(attributeId: AttributeId.nuObservedValueSimple, length: 4)
     static let compoundBasic3 = AttributeValueMapEntry(attributeId: AttributeId.nuCompoundObservedValueBasic, length: 10)
-    static let absoluteTimeStamp = AttributeValueMapEntry(attributeId: AttributeId.timeStampAbsolute, length: 8)
+    package static let absoluteTimeStamp = AttributeValueMapEntry(attributeId: AttributeId.timeStampAbsolute, length: 8)
 
     static func metricTerm(_ reference: String) throws(ConfigurationError) -> UInt16 {
         guard let term = Nomenclature.metric(named: reference)?.term else {
@@ -64,7 +64,7 @@ public enum StandardConfigurations {
         return term
     }
 
-    static func numeric(
+    package static func numeric(
         handle: UInt16, metric: String, unit: String, spec: UInt16, map: [AttributeValueMapEntry],
         compound: Bool = false
     ) throws(ConfigurationError) -> ConfigObject {

@@ -20,8 +20,8 @@ public struct MDERReader {
     let counter: WorkCounter
 
     /// Work allowed per input byte: each read consumes at least one byte, so this is generous.
-    static let stepsPerByte = 4
-    static let baseSteps = 64
+    package static let stepsPerByte = 4
+    package static let baseSteps = 64
 
     public init(_ bytes: [UInt8], path: String = "apdu") {
         self.bytes = bytes

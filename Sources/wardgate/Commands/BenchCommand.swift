@@ -5,6 +5,7 @@ import Journal
 
 #if canImport(Glibc)
 import Glibc
+import WardgateTools
 #endif
 
 struct BenchCommand: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import Gateway
 
 #if canImport(Glibc)
 import Glibc
+import WardgateTools
 #endif
 
 struct DemoCommand: AsyncParsableCommand {

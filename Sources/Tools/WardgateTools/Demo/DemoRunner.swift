@@ -1,12 +1,14 @@
 import DeviceIdentity
 import EmbeddedLedger
 import Foundation
+import Gateway
 import IEEE11073
 import Journal
 import Ledger
 import Logging
 import MQTTIngest
 import Simulation
+import WardgateTestSupport
 
 /// `wardgate demo`: a private broker, a simulated ward, and the gateway, all in one process,
 /// with a live summary. Everything it starts it stops, and its state is temporary.

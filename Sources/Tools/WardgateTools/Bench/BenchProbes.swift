@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Gateway
 import Journal
 import Synchronization
 
@@ -26,11 +26,9 @@ final class CommitPoller: Sendable {
         let thread = Thread { [self] in
             var last = Sample(timeMs: 0, inbox: -1, processed: -1, anchored: -1)
             while !stopped.load(ordering: .relaxed) {
-                let values = try? journal.read { db -> (Int64, Int64, Int64) in
-                    let inbox = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM inbox") ?? 0
-                    let processed = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM cursor WHERE name = 'observations'") ?? 0
-                    let anchored = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(tree_size), 0) FROM ledger_outbox WHERE state = 'anchored'") ?? 0
-                    return (inbox, processed, anchored)
+                var values: (Int64, Int64, Int64)?
+                if let progress = try? journal.progress(), let anchored = try? journal.lastAnchoredSize() {
+                    values = (progress.lastInboxSeq, progress.processedSeq, Int64(anchored))
                 }
                 let now = Date().timeIntervalSince1970 * 1000
                 if let values, values.0 != last.inbox || values.1 != last.processed || values.2 != last.anchored {

@@ -1,4 +1,5 @@
-/// SplitMix64: a small deterministic generator, so simulations and fuzz runs repeat exactly for a seed.
+/// SplitMix64: the one small deterministic generator, so simulated devices, simulated 11073
+/// agents, fuzz runs and property tests repeat exactly for a seed.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

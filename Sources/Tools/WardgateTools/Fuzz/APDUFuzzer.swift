@@ -1,3 +1,6 @@
+import IEEE11073
+import Simulation
+
 /// Mutation fuzzing of the decoder and the manager over a seed corpus of valid APDUs.
 ///
 /// Each mutated input goes through the raw decoder (with its work counter) and through three

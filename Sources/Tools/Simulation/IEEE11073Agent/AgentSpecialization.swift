@@ -1,3 +1,4 @@
+import IEEE11073
 import Nomenclature
 
 /// What a simulated agent is.

@@ -1,4 +1,6 @@
 import Foundation
+import IEEE11073
+import Simulation
 
 /// Builds fuzz seeds from valid APDUs: the shipped test vectors plus what the simulated agents send.
 public enum FuzzCorpus {

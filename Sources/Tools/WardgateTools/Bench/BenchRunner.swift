@@ -1,7 +1,7 @@
 import DeviceIdentity
 import EmbeddedLedger
 import Foundation
-import GRDB
+import Gateway
 import Journal
 import Ledger
 import Logging
@@ -11,6 +11,7 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import WardgateTestSupport
 #endif
 
 public struct BenchRunner: Sendable {
@@ -258,23 +259,17 @@ public struct BenchRunner: Sendable {
         var firstSeq: [PublishLog.Key: (seq: Int64, receivedMs: Int64)] = [:]
         var counts: [PublishLog.Key: Int] = [:]
         var lastLeaf: [PublishLog.Key: Int64] = [:]
-        var logged = 0
-        try gateway.journal.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT seq, topic, payload, received_at_ms FROM inbox ORDER BY seq")
-            while let row = try rows.next() {
-                let payload: Data = row["payload"]
-                guard let key = devices.readingKey(topic: row["topic"], payload: [UInt8](payload)) else { continue }
-                let seq: Int64 = row["seq"]
-                let receivedMs: Int64 = row["received_at_ms"]
-                if firstSeq[key] == nil { firstSeq[key] = (seq: seq, receivedMs: receivedMs) } else { result.redeliveries += 1 }
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT device_id, effective_at_ms, COUNT(*) AS n, MAX(leaf_index) AS leaf FROM observation GROUP BY device_id, effective_at_ms") {
-                let key = PublishLog.Key(deviceId: row["device_id"], deviceTimeMs: row["effective_at_ms"])
-                counts[key] = row["n"]
-                lastLeaf[key] = row["leaf"]
-            }
-            logged = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE leaf_index IS NOT NULL") ?? 0
+        try gateway.journal.forEachInboxRecord { record in
+            guard let key = devices.readingKey(topic: record.topic, payload: record.payload) else { return }
+            if firstSeq[key] == nil { firstSeq[key] = (seq: record.seq, receivedMs: record.receivedAtMs) } else { result.redeliveries += 1 }
         }
+        for (reading, count) in try gateway.journal.observationCountsByReading() {
+            counts[PublishLog.Key(deviceId: reading.deviceId, deviceTimeMs: reading.effectiveAtMs)] = count
+        }
+        for (reading, leaf) in try gateway.journal.lastLeafIndexByReading() {
+            lastLeaf[PublishLog.Key(deviceId: reading.deviceId, deviceTimeMs: reading.effectiveAtMs)] = Int64(leaf)
+        }
+        let logged = try gateway.journal.loggedObservationCount()
         let stats = try gateway.journal.statistics()
         result.inboxRecords = stats.inboxRecords
         result.observations = stats.observations

@@ -1,3 +1,4 @@
+import Ledger
 import Synchronization
 
 /// A test double for a ledger outage: wraps a real ledger and, while `isDown`, answers every

@@ -1,4 +1,5 @@
 import Foundation
+import IEEE11073
 import Nomenclature
 import Observations
 

@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import IEEE11073
 import Logging
 import Simulation
