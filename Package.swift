@@ -109,9 +109,29 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Processing",
+            dependencies: [
+                "Journal", "DeviceProfiles", "IEEE11073", "Observations", "DeviceIdentity", "JSONDocument", "MQTTIngest", "StrictYAML",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Transparency",
+            dependencies: [
+                "Processing", "Journal", "TransparencyLog", "JSONDocument", "SigningKeys",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Ledger",
             dependencies: [
-                "Journal", "TransparencyLog", "JSONDocument", "Timing",
+                "Journal", "Transparency", "TransparencyLog", "JSONDocument", "Timing",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Ledger/Core",
@@ -158,6 +178,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Evidence",
+            dependencies: [
+                "Journal", "Transparency", "Ledger", "EmbeddedLedger", "DeviceIdentity", "TransparencyLog", "JSONDocument", "HexEncoding",
+                "Observations",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "StaffAPI",
             dependencies: [
                 "Journal", "JSONDocument", "Observations", "Timing",
@@ -174,7 +204,7 @@ let package = Package(
             dependencies: [
                 "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
                 "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "EmbeddedLedger", "HexEncoding", "Timing", "SigningKeys",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "Processing", "Transparency", "Evidence",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -187,7 +217,7 @@ let package = Package(
             name: "wardgate",
             dependencies: [
                 "Gateway", "WardgateTools", "DeviceProfiles", "Observations", "Journal", "DeviceIdentity", "IEEE11073", "TransparencyLog",
-                "JSONDocument", "Ledger", "EmbeddedLedger", "HexEncoding",
+                "JSONDocument", "Ledger", "EmbeddedLedger", "HexEncoding", "Processing", "Evidence",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -213,7 +243,7 @@ let package = Package(
             name: "WardgateTools",
             dependencies: [
                 "Gateway", "Simulation", "WardgateTestSupport", "Journal", "Ledger", "EmbeddedLedger", "DeviceIdentity", "IEEE11073",
-                "MQTTIngest", "Observations",
+                "MQTTIngest", "Observations", "Transparency",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Tools/WardgateTools",
@@ -283,17 +313,18 @@ let package = Package(
             dependencies: [
                 "WardgateTestSupport", "WardgateTools",
                 "Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles", "Observations",
-                "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger", "EmbeddedLedger", "Timing",
+                "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger", "EmbeddedLedger", "Timing", "Processing", "Transparency", "Evidence",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["Resources"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "LedgerTests",
             dependencies: [
-                "Ledger", "EmbeddedLedger", "Journal", "TransparencyLog", "JSONDocument",
+                "Ledger", "EmbeddedLedger", "Journal", "Transparency", "Processing", "TransparencyLog", "JSONDocument",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

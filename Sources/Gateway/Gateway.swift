@@ -8,10 +8,12 @@ import Ledger
 import Logging
 import MQTTIngest
 import Observations
+import Processing
 import SigningKeys
 import StrictYAML
 import Synchronization
 import Timing
+import Transparency
 import TransparencyLog
 
 /// The daemon: MQTT ingest → durable journal → Observations.
@@ -23,7 +25,11 @@ public final class Gateway: Sendable {
     private let logger: Logger
     private let client: MQTTClient
     private let processor: ObservationProcessor
-    let log: GatewayLog
+    /// The Merkle log (leaves in the processor's commit, checkpoints signed with the gateway key).
+    public let log: GatewayLog
+    /// The batches for the ledger, in the journal file.
+    public let outbox: Outbox
+    let batcher: LedgerBatcher
     /// Where batches are anchored; nil without a `log` section (nothing is signed to anchor).
     public let ledger: (any LedgerClient)?
     private let forwarder: LedgerForwarder?
@@ -50,7 +56,7 @@ public final class Gateway: Sendable {
             throw .invalidFiles(error)
         }
         do {
-            journal = try Journal(directory: config.stateDirectory, durability: config.durability, maxBytes: config.maxJournalBytes)
+            journal = try Gateway.openJournal(config, maxBytes: config.maxJournalBytes)
         } catch {
             throw .journal(error)
         }
@@ -70,9 +76,22 @@ public final class Gateway: Sendable {
             store: JournalConfigurationStore(journal: journal, logger: logger),
             managerSystemId: Gateway.managerSystemId(for: config.gatewayId), offsetRule: .timeZone(TimeZone.current))
         let replies = ReplyChannel()
-        let log = try GatewayLog(journal: journal, settings: config.log, batch: config.batch, gatewayId: config.gatewayId, logger: logger)
+        let log: GatewayLog
+        do {
+            log = try GatewayLog(journal: journal, origin: config.log?.origin ?? "wardgate/\(config.gatewayId)", gatewayKeyPath: config.log?.gatewayKey, logger: logger)
+        } catch {
+            throw .log("\(error)")
+        }
         self.log = log
         let journal = self.journal
+        let metrics = self.metrics
+        do {
+            outbox = try Outbox(journal: journal)
+            batcher = try LedgerBatcher(log: log, outbox: outbox, batch: config.batch, logger: logger, events: { metrics.record($0) })
+        } catch {
+            throw .journal(error)
+        }
+        let outbox = self.outbox
         let ledger: (any LedgerClient)?
         if let override {
             ledger = override
@@ -82,16 +101,16 @@ public final class Gateway: Sendable {
             ledger = nil
         }
         self.ledger = ledger
-        let metrics = self.metrics
         forwarder = ledger.map { ledger in
             LedgerForwarder(
-                journal: journal, tree: log.tree, client: ledger,
+                outbox: outbox, tree: log.tree, client: ledger,
                 retry: Backoff(initial: config.ledger.retryInitial, maximum: config.ledger.retryMaximum, jitter: .full),
                 healthProbeInterval: config.ledger.healthProbe,
                 logger: logger, events: { metrics.record($0) })
         }
-        processor = ObservationProcessor(journal: journal, runtime: runtime, metrics: metrics, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
-        let ingest = IngestHandler(journal: journal, metrics: metrics, logger: logger, wake: wake)
+        processor = ObservationProcessor(
+            journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
+        let ingest = IngestHandler(journal: journal, metrics: metrics.processing, logger: logger, wake: wake)
         do {
             client = try MQTTClient.committingBatches(settings: config.mqtt, subscriptions: profiles.subscriptionFilters, logger: logger, onMessages: ingest.handle)
         } catch {
@@ -104,9 +123,9 @@ public final class Gateway: Sendable {
         replies.connect { topic, payload in
             do {
                 try client.publish(topic: topic, payload: payload, qos: 1)
-                metrics.managerRepliesSent.increment()
+                metrics.processing.managerRepliesSent.increment()
             } catch {
-                metrics.managerRepliesFailed.increment()
+                metrics.processing.managerRepliesFailed.increment()
                 if replyFailures.shouldLog(topic) {
                     replyLogger.error("11073 manager reply not sent (counted in wardgate_manager_replies_total{result=\"failed\"}; logged at most once a minute per device)",
                                       metadata: ["topic": "\(topic)", "reason": "\(error)"])
@@ -127,7 +146,7 @@ public final class Gateway: Sendable {
     public func start() {
         let task = Task { [processor] in await processor.run() }
         processing.withLock { $0 = task }
-        let checkpoints = Task { [log, metrics] in await log.run(metrics: metrics) }
+        let checkpoints = Task { [batcher] in await batcher.run() }
         checkpointing.withLock { $0 = checkpoints }
         if let forwarder {
             forwarding.withLock { $0 = Task { await forwarder.run() } }
@@ -169,7 +188,7 @@ public final class Gateway: Sendable {
         await forwardingTask?.value
         do {
             try processor.drain()
-            try log.cutDueBatches(force: true)
+            try batcher.cutDueBatches(force: true)
             try journal.close()
         } catch {
             logger.error("journal did not close cleanly; it will recover on the next start", metadata: ["reason": "\(error)"])
@@ -203,17 +222,17 @@ public final class Gateway: Sendable {
 
     /// Cuts every due batch now; `force` also cuts a partial one (for tests and shutdown).
     @discardableResult
-    public func cutBatches(force: Bool = false) throws -> [UInt64] { try log.cutDueBatches(force: force) }
+    public func cutBatches(force: Bool = false) throws -> [UInt64] { try batcher.cutDueBatches(force: force) }
 
     /// The ledger backlog.
-    public func outboxStatus() throws(JournalError) -> OutboxStatus { try journal.outboxStatus() }
+    public func outboxStatus() throws(JournalError) -> OutboxStatus { try outbox.status() }
 
     public var logTreeSize: UInt64 { (try? log.tree.size) ?? 0 }
 
     /// Prunes anchored readings older than `journal.retention` (it also runs on its own).
-    public func pruneExpired(now: Date = Date()) throws(JournalError) -> Journal.PruneOutcome? {
+    public func pruneExpired(now: Date = Date()) throws(JournalError) -> Outbox.PruneOutcome? {
         guard let retention = config.retention else { return nil }
-        return try journal.pruneAnchored(receivedBefore: now.addingTimeInterval(-retention.inSeconds))
+        return try outbox.pruneAnchored(receivedBefore: now.addingTimeInterval(-retention.inSeconds))
     }
 
     private func pruneLoop(retention: Duration) async {
@@ -237,6 +256,16 @@ public final class Gateway: Sendable {
 }
 
 extension Gateway {
+    /// The tables the other modules keep in the journal file, in the order their migrations run
+    /// after the journal's own: one migrator for the whole file.
+    public static let journalTables: [JournalTables] = [LeafIndex.tables, Outbox.tables]
+
+    /// Opens the configured journal with every module's tables (the daemon and every CLI
+    /// command that reads the state directory open it this way).
+    public static func openJournal(_ config: GatewayConfig, maxBytes: Int64? = nil) throws(JournalError) -> Journal {
+        try Journal(directory: config.stateDirectory, durability: config.durability, maxBytes: maxBytes, tables: journalTables)
+    }
+
     /// The configured embedded ledger, trusting this gateway's checkpoint key for the log's
     /// origin (for the demo and tools that open it beside a gateway).
     public static func embeddedLedger(config: GatewayConfig, logger: Logger) throws(GatewayError) -> EmbeddedLedger {

@@ -12,10 +12,15 @@ public final class Journal: Sendable {
     public let path: String
     public let durability: Durability
     public let maxBytes: Int64?
+    /// The owners whose tables this journal was opened with (see `JournalTables`).
+    public let tableOwners: [String]
     let pool: DatabasePool
     private let quota: QuotaGauge
 
-    public init(directory: String, durability: Durability = .process, maxBytes: Int64? = nil) throws(JournalError) {
+    /// Opens (creating and migrating as needed) the journal in `directory`. `tables` are the
+    /// other modules' tables kept in the same file; their migrations run after the journal's,
+    /// in this order, in one migrator.
+    public init(directory: String, durability: Durability = .process, maxBytes: Int64? = nil, tables: [JournalTables] = []) throws(JournalError) {
         let path = (directory as NSString).appendingPathComponent(Journal.fileName)
         try JournalFiles.prepare(directory: directory, databasePath: path)
         do {
@@ -30,13 +35,14 @@ public final class Journal: Sendable {
                 // an 8 MiB page cache (SQLite's default is 2 MiB) keeps most of them out of pread.
                 try db.execute(sql: "PRAGMA cache_size = -8192")
             }
-            try JournalMigrations.migrator().migrate(pool)
+            try JournalMigrations.migrator(with: tables).migrate(pool)
         } catch {
             throw .cannotOpen(path: path, reason: "\(error)")
         }
         self.path = path
         self.durability = durability
         self.maxBytes = maxBytes
+        self.tableOwners = tables.map(\.owner)
         let pool = self.pool
         let pageSize = (try? pool.read { db in try Int64.fetchOne(db, sql: "PRAGMA page_size") }) ?? 4096
         self.quota = QuotaGauge(paths: [path, path + "-wal"]) {
@@ -84,7 +90,7 @@ public final class Journal: Sendable {
 
     /// Messages not yet turned into Observations, oldest first.
     public func pendingInbox(limit: Int) throws(JournalError) -> [InboxRecord] {
-        try read { db in
+        try readDatabase { db in
             let cursor = try Journal.cursor(db)
             return try InboxRecord.fetchAll(db, sql: "SELECT * FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit])
         }
@@ -97,10 +103,10 @@ public final class Journal: Sendable {
     /// duplicates), so a later stage (the Merkle log) commits or rolls back together with them.
     public func commitProcessed(
         upTo seq: Int64, observations: [ObservationEntry], deadLetters: [DeadLetter], now: Date = Date(),
-        onInserted: ((Database, [ObservationEntry]) throws -> Void)? = nil
+        onInserted: ((JournalTransaction, [ObservationEntry]) throws -> Void)? = nil
     ) throws(JournalError) -> ProcessedOutcome {
         let nowMs = Int64(now.timeIntervalSince1970 * 1000)
-        return try write { db in
+        return try writeDatabase { db in
             let cursor = try Journal.cursor(db)
             guard seq > cursor else { return ProcessedOutcome(inserted: 0, duplicates: 0, alreadyProcessed: true) }
             var inserted: [ObservationEntry] = []
@@ -117,7 +123,7 @@ public final class Journal: Sendable {
                 ])
                 if db.changesCount > 0 { inserted.append(o) }
             }
-            try onInserted?(db, inserted)
+            try onInserted?(JournalTransaction(db), inserted)
             for letter in deadLetters {
                 try db.cachedStatement(sql: "INSERT INTO dead_letter (inbox_seq, topic, device_id, kind, reason, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)")
                     .execute(arguments: [letter.inboxSeq, letter.topic, letter.deviceId, letter.kind, letter.reason, nowMs])
@@ -135,7 +141,7 @@ public final class Journal: Sendable {
     // MARK: Queries
 
     public func statistics() throws(JournalError) -> JournalStatistics {
-        try read { db in
+        try readDatabase { db in
             let cursor = try Journal.cursor(db)
             return JournalStatistics(
                 inboxRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0,
@@ -149,7 +155,7 @@ public final class Journal: Sendable {
 
     /// Observations in the order they were journaled, optionally those received since a time.
     public func observations(issuedSince since: Date? = nil, deviceId: String? = nil, quarantinedOnly: Bool = false, limit: Int? = nil) throws(JournalError) -> [StoredObservation] {
-        try read { db in
+        try readDatabase { db in
             var sql = "SELECT * FROM observation WHERE 1"
             var arguments: StatementArguments = []
             if let since {
@@ -168,7 +174,12 @@ public final class Journal: Sendable {
     }
 
     public func observation(id: String) throws(JournalError) -> StoredObservation? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE id = ?", arguments: [id]).map(Journal.storedObservation) }
+        try readDatabase { db in try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE id = ?", arguments: [id]).map(Journal.storedObservation) }
+    }
+
+    /// One Observation by id, in the caller's transaction (the leaf index looks one up by leaf).
+    package static func observation(id: String, in transaction: JournalTransaction) throws -> StoredObservation? {
+        try Row.fetchOne(transaction.database, sql: "SELECT * FROM observation WHERE id = ?", arguments: [id]).map(Journal.storedObservation)
     }
 
     static func storedObservation(_ row: Row) -> StoredObservation {
@@ -177,12 +188,11 @@ public final class Journal: Sendable {
             id: row["id"], deviceId: row["device_id"], issuedAtMs: row["issued_at_ms"],
             implausible: row["implausible"], resource: Array((row["resource"] as Data?) ?? Data()),
             signature: jws.map { ObservationSignature(jws: $0, signedAtMs: row["signed_at_ms"] ?? 0, certificateThumbprint: row["signer_thumbprint"] ?? "") },
-            quarantineReason: row["quarantine_reason"],
-            leafIndex: (row["leaf_index"] as Int64?).map { UInt64($0) })
+            quarantineReason: row["quarantine_reason"])
     }
 
     public func deadLetters(limit: Int = 1000) throws(JournalError) -> [StoredDeadLetter] {
-        try read { db in
+        try readDatabase { db in
             try Row.fetchAll(db, sql: "SELECT * FROM dead_letter ORDER BY id LIMIT ?", arguments: [limit]).map { row in
                 StoredDeadLetter(
                     id: row["id"],
@@ -194,12 +204,12 @@ public final class Journal: Sendable {
 
     /// The raw payload of an inbox record, for auditing a dead letter.
     public func inboxRecord(seq: Int64) throws(JournalError) -> InboxRecord? {
-        try read { db in try InboxRecord.fetchOne(db, sql: "SELECT * FROM inbox WHERE seq = ?", arguments: [seq]) }
+        try readDatabase { db in try InboxRecord.fetchOne(db, sql: "SELECT * FROM inbox WHERE seq = ?", arguments: [seq]) }
     }
 
     /// How far ingest and processing have got, from one snapshot.
     public func progress() throws(JournalError) -> JournalProgress {
-        try read { db in
+        try readDatabase { db in
             JournalProgress(
                 lastInboxSeq: try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM inbox") ?? 0,
                 processedSeq: try Journal.cursor(db))
@@ -208,7 +218,7 @@ public final class Journal: Sendable {
 
     /// Every inbox record in commit order, from one snapshot, without holding them all in memory.
     public func forEachInboxRecord(_ body: (InboxRecord) throws -> Void) throws(JournalError) {
-        try read { db in
+        try readDatabase { db in
             let records = try InboxRecord.fetchCursor(db, sql: "SELECT * FROM inbox ORDER BY seq")
             while let record = try records.next() { try body(record) }
         }
@@ -216,7 +226,7 @@ public final class Journal: Sendable {
 
     /// How many Observations each reading (device, device time) became.
     public func observationCountsByReading() throws(JournalError) -> [ReadingKey: Int] {
-        try read { db in
+        try readDatabase { db in
             var counts: [ReadingKey: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT device_id, effective_at_ms, COUNT(*) AS n FROM observation GROUP BY device_id, effective_at_ms") {
                 counts[ReadingKey(deviceId: row["device_id"], effectiveAtMs: row["effective_at_ms"])] = row["n"]
@@ -225,41 +235,31 @@ public final class Journal: Sendable {
         }
     }
 
-    // MARK: Merkle log leaves
+    // MARK: Retention
 
-    /// Records which log leaf an Observation became (inside a commit's transaction).
-    public static func recordLeafIndex(_ index: UInt64, observationId: String, in db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE observation SET leaf_index = ? WHERE id = ?").execute(arguments: [Int64(index), observationId])
+    /// Deletes, in the caller's transaction, the inbox messages received before `cutoff` that are
+    /// processed, precede every remaining Observation and back no dead letter. Returns how many.
+    /// (Which Observations go first is the ledger's rule: `Outbox.pruneAnchored`.)
+    package static func pruneInbox(receivedBefore cutoff: Date, in transaction: JournalTransaction) throws -> Int {
+        let db = transaction.database
+        let cursor = try Journal.cursor(db)
+        try db.execute(
+            sql: """
+                DELETE FROM inbox WHERE received_at_ms < ? AND seq <= ?
+                AND seq < COALESCE((SELECT MIN(inbox_seq) FROM observation), ? + 1)
+                AND seq NOT IN (SELECT inbox_seq FROM dead_letter)
+                """,
+            arguments: [milliseconds(cutoff), cursor, cursor])
+        return db.changesCount
     }
 
-    /// The last log leaf of each reading (device, device time) that has one.
-    public func lastLeafIndexByReading() throws(JournalError) -> [ReadingKey: UInt64] {
-        try read { db in
-            var leaves: [ReadingKey: UInt64] = [:]
-            let sql = "SELECT device_id, effective_at_ms, MAX(leaf_index) AS leaf FROM observation WHERE leaf_index IS NOT NULL GROUP BY device_id, effective_at_ms"
-            for row in try Row.fetchAll(db, sql: sql) {
-                leaves[ReadingKey(deviceId: row["device_id"], effectiveAtMs: row["effective_at_ms"])] = UInt64(row["leaf"] as Int64)
-            }
-            return leaves
-        }
-    }
-
-    /// How many Observations have a log leaf.
-    public func loggedObservationCount() throws(JournalError) -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE leaf_index IS NOT NULL") ?? 0 }
-    }
-
-    public func observation(leafIndex: UInt64) throws(JournalError) -> StoredObservation? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE leaf_index = ?", arguments: [Int64(leafIndex)]).map(Journal.storedObservation) }
-    }
-
-    /// The database, for modules that keep their own tables in the journal (the Merkle log).
-    public var databaseWriter: any DatabaseWriter { pool }
+    /// Unix milliseconds, as every `_ms` column of the journal file stores time.
+    package static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     // MARK: Device configurations
 
     public func saveDeviceConfiguration(systemId: String, configId: Int, encoded: [UInt8], now: Date = Date()) throws(JournalError) {
-        try write { db in
+        try writeDatabase { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO device_configuration (system_id, config_id, encoded, learned_at_ms) VALUES (?, ?, ?, ?)",
                 arguments: [systemId, configId, Data(encoded), Int64(now.timeIntervalSince1970 * 1000)])
@@ -267,7 +267,7 @@ public final class Journal: Sendable {
     }
 
     public func deviceConfiguration(systemId: String, configId: Int) throws(JournalError) -> [UInt8]? {
-        try read { db in
+        try readDatabase { db in
             (try Data.fetchOne(db, sql: "SELECT encoded FROM device_configuration WHERE system_id = ? AND config_id = ?", arguments: [systemId, configId]))
                 .map { Array($0) }
         }
@@ -276,12 +276,35 @@ public final class Journal: Sendable {
     /// Bytes the journal occupies (database and WAL, less free pages), as the quota counts them.
     public func usedBytes() -> Int64 { quota.usedBytes(force: true) }
 
-    /// Runs a write transaction; for modules that keep their own tables in the journal.
-    public func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+    /// Runs a write transaction for a module that keeps tables in the journal (`JournalTables`).
+    package func write<T>(_ body: (JournalTransaction) throws -> T) throws(JournalError) -> T {
+        try writeDatabase { db in try body(JournalTransaction(db)) }
+    }
+
+    /// Runs a read transaction (a WAL snapshot) for a module that keeps tables in the journal.
+    package func read<T>(_ body: (JournalTransaction) throws -> T) throws(JournalError) -> T {
+        try readDatabase { db in try body(JournalTransaction(db)) }
+    }
+
+    /// The database, for a table owner that reads and writes through GRDB itself (the log's tiles).
+    package var databaseWriter: any DatabaseWriter { pool }
+
+    /// Throws unless `owner`'s tables were among those this journal was opened with.
+    package func requireTables(_ tables: JournalTables) throws(JournalError) {
+        guard tableOwners.contains(tables.owner) else { throw .missingTables(owner: tables.owner) }
+    }
+
+    /// Whether a write transaction goes through now (it waits behind the writer, so a stuck
+    /// writer shows): the watchdog's and the service's probe.
+    public func checkWritable() throws(JournalError) {
+        try writeDatabase { _ in }
+    }
+
+    func writeDatabase<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do { return try pool.write(body) } catch { throw .storage("\(error)") }
     }
 
-    public func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+    func readDatabase<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do { return try pool.read(body) } catch { throw .storage("\(error)") }
     }
 

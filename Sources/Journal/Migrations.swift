@@ -1,8 +1,11 @@
 import GRDB
 
-/// Versioned schema. Never edit a shipped migration: add a new one.
+/// Versioned schema. Never edit a shipped migration: add a new one. The journal's own tables come
+/// first; the other owners' (`JournalTables`) follow, so there is one migrator for the file.
+/// "v4-log-leaves" belongs to the Merkle log (Transparency) and "v5-ledger-outbox" to the ledger
+/// outbox (Ledger): they shipped under those names before they moved.
 enum JournalMigrations {
-    static func migrator() -> DatabaseMigrator {
+    static func migrator(with tables: [JournalTables]) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-inbox-observations") { db in
             try db.execute(sql: """
@@ -62,34 +65,7 @@ enum JournalMigrations {
                 );
                 """)
         }
-        migrator.registerMigration("v4-log-leaves") { db in
-            try db.execute(sql: """
-                ALTER TABLE observation ADD COLUMN leaf_index INTEGER;
-                CREATE UNIQUE INDEX observation_by_leaf ON observation(leaf_index) WHERE leaf_index IS NOT NULL;
-                """)
-        }
-        migrator.registerMigration("v5-ledger-outbox") { db in
-            // Batches cut for the ledger. `entries` holds the batch's leaves until it is anchored
-            // (then NULL: the receipt and checkpoint stay, the copy of the leaves is freed).
-            try db.execute(sql: """
-                CREATE TABLE ledger_outbox (
-                    tree_size INTEGER PRIMARY KEY,
-                    origin TEXT NOT NULL,
-                    first_leaf INTEGER NOT NULL,
-                    checkpoint TEXT NOT NULL,
-                    entry_count INTEGER NOT NULL,
-                    entries BLOB,
-                    cut_at_ms INTEGER NOT NULL,
-                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'anchored', 'failed')),
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    last_error TEXT,
-                    ledger TEXT,
-                    receipt BLOB,
-                    finished_at_ms INTEGER
-                );
-                CREATE INDEX ledger_outbox_by_state ON ledger_outbox(state, tree_size);
-                """)
-        }
+        for owner in tables { owner.register(&migrator) }
         return migrator
     }
 }

@@ -124,6 +124,4 @@ public struct StoredObservation: Sendable, Hashable {
     public let resource: [UInt8]
     public let signature: ObservationSignature?
     public let quarantineReason: String?
-    /// Its leaf in the gateway's Merkle log (signed Observations only).
-    public let leafIndex: UInt64?
 }

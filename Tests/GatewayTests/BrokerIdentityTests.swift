@@ -185,13 +185,13 @@ struct BrokerIdentityTests {
 
         // dev-a cannot speak for the agent: its APDU on the agent's topic never reaches the
         // gateway, while its own reading, sent after it on the same connection, does.
-        let agentTopicRecords = { try gateway.journal.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE topic = ?", arguments: [agent.agentTopic]) ?? 0 } }
+        let agentTopicRecords = { try gateway.journal.read { try Int.fetchOne($0.database, sql: "SELECT COUNT(*) FROM inbox WHERE topic = ?", arguments: [agent.agentTopic]) ?? 0 } }
         let before = try agentTopicRecords()
         try other.publish(topic: agent.agentTopic, payload: [0xE4, 0x00, 0x00, 0x02, 0x00, 0x00])
         try other.publish(topic: "wards/7b/devices/dev-a/vitals", payload: Array(#"{"hr": 64}"#.utf8))
         #expect(await other.waitForPublishes(timeout: .seconds(60)))
         let ownArrived = try await TestSupport.eventually(timeout: .seconds(60)) {
-            try gateway.journal.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE topic = ?", arguments: ["wards/7b/devices/dev-a/vitals"]) ?? 0 } > 0
+            try gateway.journal.read { try Int.fetchOne($0.database, sql: "SELECT COUNT(*) FROM inbox WHERE topic = ?", arguments: ["wards/7b/devices/dev-a/vitals"]) ?? 0 } > 0
         }
         #expect(ownArrived, "dev-a's own reading did not reach the gateway")
         #expect(try agentTopicRecords() == before, "dev-a published on the agent's topic")

@@ -73,7 +73,7 @@ struct CrashRecoveryTests {
                 if round == rounds / 3, !killed.exchange(true, ordering: .relaxed) { Glibc.kill(firstPid, SIGKILL) }
             }
         }
-        let journal = try Journal(directory: directory + "/state")
+        let journal = try TestSupport.openJournal(directory + "/state")
         #expect(await TestSupport.eventually(timeout: .seconds(60)) { killed.load(ordering: .relaxed) })
         first.process.waitUntilExit()
         #expect(first.process.terminationReason == .uncaughtSignal)
@@ -129,7 +129,7 @@ struct CrashRecoveryTests {
         let second = try GatewayProcess(configPath: configPath, logPath: logPath)
         #expect(await second.waitUntilSubscribed(connectNumber: 2))
         try await publishing.value
-        let journal = try Journal(directory: directory + "/state")
+        let journal = try TestSupport.openJournal(directory + "/state")
         let complete = try await TestSupport.eventually(timeout: .seconds(90)) {
             let stats = try journal.statistics()
             return stats.observations >= devices * rounds * 5 && stats.pendingRecords == 0

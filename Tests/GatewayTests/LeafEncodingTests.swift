@@ -1,6 +1,7 @@
 import Gateway
 import JSONDocument
 import Testing
+import Transparency
 
 @Suite("Log leaf encoding")
 struct LeafEncodingTests {

@@ -1,6 +1,7 @@
 import Crypto
 import DeviceIdentity
 import EmbeddedLedger
+import Evidence
 import Foundation
 import GRDB
 @testable import Gateway
@@ -49,8 +50,8 @@ struct LedgerFaultTests {
         let during = try gateway.outboxStatus()
         #expect(during.anchoredSize == 600)
         // What waits in the outbox is exactly the log's leaves: each entry hashes to its leaf.
-        let waiting = try #require(try gateway.journal.nextPendingBatch())
-        let entries = try #require(try gateway.journal.entries(ofBatch: waiting.treeSize))
+        let waiting = try #require(try gateway.outbox.nextPendingBatch())
+        let entries = try #require(try gateway.outbox.entries(ofBatch: waiting.treeSize))
         #expect(entries.map(\.leafIndex) == Array(waiting.firstLeaf..<waiting.treeSize))
         for entry in entries {
             #expect(RFC9162.leafHash(entry.leafData) == (try gateway.log.tree.leafHash(at: entry.leafIndex)))
@@ -70,7 +71,7 @@ struct LedgerFaultTests {
         #expect(gateway.metrics.snapshot()["wardgate_ledger_available"] == 1)
         await gateway.stop()
 
-        let journal = try Journal(directory: config.stateDirectory)
+        let journal = try TestSupport.openJournal(config.stateDirectory)
         let account = try AnchoringAccount(journal: journal, ledgerPath: ward.ledgerPath, published: recorder.published)
         print("ledger outage: \(account)")
         #expect(account.lost == 0 && account.duplicated == 0)
@@ -98,7 +99,7 @@ struct LedgerFaultTests {
         #expect(await TestSupport.eventually(timeout: .seconds(120)) { gateway.logTreeSize == 10_000 })
         try gateway.cutBatches(force: true)
         await gateway.stop()
-        let used = try Journal(directory: config.stateDirectory).usedBytes()
+        let used = try TestSupport.openJournal(config.stateDirectory).usedBytes()
 
         // …and restart with a quota just above it, the ledger still down.
         config.maxJournalBytes = used + 128 * 1024
@@ -126,7 +127,7 @@ struct LedgerFaultTests {
         #expect(arrived, "everything arrives and is anchored once the ledger is back")
         await gateway.stop()
 
-        let journal = try Journal(directory: config.stateDirectory)
+        let journal = try TestSupport.openJournal(config.stateDirectory)
         let account = try AnchoringAccount(journal: journal, ledgerPath: ward.ledgerPath, published: recorder.published)
         print("quota with ledger down (quota \(config.maxJournalBytes) bytes, \(journaledWhileFull) messages journaled while full): \(account)")
         #expect(account.lost == 0 && account.duplicated == 0)
@@ -157,7 +158,7 @@ struct LedgerFaultTests {
         }
         #expect(anchored)
         await gateway.stop()
-        let account = try AnchoringAccount(journal: try Journal(directory: config.stateDirectory), ledgerPath: ward.ledgerPath, published: recorder.published)
+        let account = try AnchoringAccount(journal: try TestSupport.openJournal(config.stateDirectory), ledgerPath: ward.ledgerPath, published: recorder.published)
         print("broker restart: \(account)")
         #expect(account.lost == 0 && account.duplicated == 0)
         account.expectAnchoredExactlyOnceInOrder()
@@ -244,10 +245,10 @@ struct LedgerFaultTests {
 
         // A final, clean run drains the broker's queue, the inbox and the outbox.
         let last = try GatewayProcess(configPath: configPath, logPath: logPath)
-        let journal = try Journal(directory: ward.directory + "/state")
+        let journal = try TestSupport.openJournal(ward.directory + "/state")
         let expected = UInt64(published.count * 5)
         let settled = try await TestSupport.eventually(timeout: .seconds(300)) {
-            let status = try journal.outboxStatus()
+            let status = try Outbox(journal: journal).status()
             return status.anchoredSize >= expected && status.pendingBatches == 0
         }
         #expect(settled, "the final run anchored every reading; log tail:\n\(last.log.suffix(2000))")
@@ -281,11 +282,11 @@ struct LedgerFaultTests {
         // Two hours later, with a one-hour retention, every anchored reading goes.
         let pruned = try #require(try gateway.pruneExpired(now: Date().addingTimeInterval(7200)))
         #expect(pruned.observations == 300)
-        #expect(try gateway.journal.observation(leafIndex: 17) == nil)
+        #expect(try gateway.log.leafIndex.observation(leafIndex: 17) == nil)
         // The tree, its checkpoints and receipts stay: proofs can still be made and checked.
         let proof = try gateway.log.tree.inclusionProof(leafIndex: 17, treeSize: 300)
         #expect(!proof.hashes.isEmpty)
-        #expect(try gateway.journal.anchoringBatch(forLeaf: 17)?.receipt != nil)
+        #expect(try gateway.outbox.anchoringBatch(forLeaf: 17)?.receipt != nil)
         await gateway.stop()
         let checks = await ProofVerification.verify(
             bundle: bundle, ca: try CertificateCoding.loadCertificate(ward.ca.certificatePath),

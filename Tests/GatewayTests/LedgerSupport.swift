@@ -106,18 +106,20 @@ struct AnchoringAccount: CustomStringConvertible {
         readings = counts.values.reduce(0, +)
         lost = published.reduce(0) { $0 + max(0, readingsPerPayload - (counts[$1] ?? 0)) }
         duplicated = counts.values.reduce(0) { $0 + max(0, $1 - readingsPerPayload) } + counts.keys.filter { !published.contains($0) }.count
-        let (leaves, unlogged, distinctLeaves) = try journal.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE leaf_index IS NOT NULL") ?? 0,
+        let (leaves, unlogged, distinctLeaves) = try journal.read { transaction in
+            let db = transaction.database
+            return (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE leaf_index IS NOT NULL") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE leaf_index IS NULL") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT leaf_index) FROM observation WHERE leaf_index IS NOT NULL") ?? 0)
         }
         #expect(unlogged == 0, "every reading of an enrolled device is signed and logged")
         #expect(distinctLeaves == leaves)
         self.leaves = leaves
-        let status = try journal.outboxStatus()
+        let outbox = try Outbox(journal: journal)
+        let status = try outbox.status()
         anchoredLeaves = status.anchoredSize
         unanchored = leaves - Int(min(UInt64(leaves), status.anchoredSize))
-        batches = try journal.outboxBatches()
+        batches = try outbox.batches()
         ledger = try LedgerContents(path: ledgerPath)
     }
 

@@ -55,7 +55,7 @@ struct ParallelProcessingTests {
         let certificate = try ward.keystore.certificate(kind: .device, id: "good")
         var effectiveTimes: [Int64] = []
         for leaf in 0..<UInt64(goodTimes.count * 2) {
-            let observation = try #require(try gateway.journal.observation(leafIndex: leaf), "no Observation at leaf \(leaf)")
+            let observation = try #require(try gateway.log.leafIndex.observation(leafIndex: leaf), "no Observation at leaf \(leaf)")
             let resource = try JSONParser.parse(observation.resource)
             let text = try #require(resource["effectiveDateTime"]?.stringValue)
             effectiveTimes.append(try #require(FHIRInstant.milliseconds(text), "unreadable effectiveDateTime \(text)"))
@@ -121,7 +121,7 @@ struct ParallelProcessingTests {
         #expect(stats.signed == expected.count)
         var leaves: [String] = []
         for leaf in 0..<UInt64(expected.count) {
-            let observation = try #require(try gateway.journal.observation(leafIndex: leaf), "no Observation at leaf \(leaf)")
+            let observation = try #require(try gateway.log.leafIndex.observation(leafIndex: leaf), "no Observation at leaf \(leaf)")
             let resource = try JSONParser.parse(observation.resource)
             let text = try #require(resource["effectiveDateTime"]?.stringValue)
             leaves.append("\(observation.deviceId)@\(try #require(FHIRInstant.milliseconds(text), "unreadable effectiveDateTime \(text)"))")

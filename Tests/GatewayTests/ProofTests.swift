@@ -1,6 +1,7 @@
 import Crypto
 import DeviceIdentity
 import EmbeddedLedger
+import Evidence
 import Foundation
 @testable import Gateway
 import JSONDocument

@@ -51,7 +51,7 @@ struct ReloadTests {
         let didReload = reloaded.load(ordering: .relaxed)
         #expect(didReload)
 
-        let journal = try Journal(directory: directory + "/state")
+        let journal = try TestSupport.openJournal(directory + "/state")
         let complete = try await TestSupport.eventually(timeout: .seconds(60)) {
             let stats = try journal.statistics()
             return stats.observations >= devices * rounds * 5 && stats.pendingRecords == 0
@@ -64,8 +64,8 @@ struct ReloadTests {
         #expect(Set(counts.keys) == recorder.published)
         #expect(counts.values.allSatisfy { $0 == 5 })
         // The new profile took effect without a restart: later heart rates are flagged implausible.
-        let implausible = try journal.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE implausible = 1") ?? 0
+        let implausible = try journal.read { transaction in
+            try Int.fetchOne(transaction.database, sql: "SELECT COUNT(*) FROM observation WHERE implausible = 1") ?? 0
         }
         #expect(implausible > 0)
     }

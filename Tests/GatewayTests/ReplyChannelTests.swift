@@ -1,5 +1,6 @@
 import Foundation
 @testable import Gateway
+import Processing
 import Synchronization
 import Testing
 

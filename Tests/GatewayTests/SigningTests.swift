@@ -1,4 +1,5 @@
 import DeviceIdentity
+import Evidence
 import Foundation
 import Gateway
 import JSONDocument

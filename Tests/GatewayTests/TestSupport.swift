@@ -38,6 +38,11 @@ enum TestSupport {
         return path
     }
 
+    /// Opens a gateway's journal as the daemon does, with every module's tables.
+    static func openJournal(_ directory: String) throws -> Journal {
+        try Journal(directory: directory, tables: Gateway.journalTables)
+    }
+
     static let quietLogger: Logger = {
         var logger = Logger(label: "test.gateway")
         logger.logLevel = .error
@@ -85,14 +90,11 @@ struct PublishedReading: Hashable {
 extension Journal {
     /// (device, effective time) → how many Observations the journal holds for it.
     func observationCountsByDeviceAndTime() throws -> [PublishedReading: Int] {
-        try read { db in
-            var counts: [PublishedReading: Int] = [:]
-            let rows = try Row.fetchAll(db, sql: "SELECT device_id, effective_at_ms, COUNT(*) AS n FROM observation GROUP BY device_id, effective_at_ms")
-            for row in rows {
-                counts[PublishedReading(deviceId: row["device_id"], deviceTimeMs: row["effective_at_ms"])] = row["n"]
-            }
-            return counts
+        var counts: [PublishedReading: Int] = [:]
+        for (reading, count) in try observationCountsByReading() {
+            counts[PublishedReading(deviceId: reading.deviceId, deviceTimeMs: reading.effectiveAtMs)] = count
         }
+        return counts
     }
 }
 

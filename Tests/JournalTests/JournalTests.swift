@@ -16,9 +16,9 @@ struct JournalTests {
         let dir = directory("durability")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let journal = try Journal(directory: dir, durability: durability)
-        let mode = try journal.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let mode = try journal.read { try String.fetchOne($0.database, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
-        let level = try journal.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let level = try journal.write { try Int.fetchOne($0.database, sql: "PRAGMA synchronous") }
         #expect(level == synchronous)
     }
 
@@ -28,8 +28,32 @@ struct JournalTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try Journal(directory: dir)
         let reopened = try Journal(directory: dir)
-        let applied = try reopened.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v4-log-leaves", "v5-ledger-outbox"])
+        let applied = try reopened.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations"])
+    }
+
+    @Test("one migrator for the file: the owners' migrations run after the journal's, in the order given, once")
+    func ownersMigrations() throws {
+        let dir = directory("owners")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = JournalTables(owner: "first owner") { migrator in
+            migrator.registerMigration("first.v1") { db in try db.execute(sql: "CREATE TABLE first_owner (id INTEGER PRIMARY KEY)") }
+        }
+        let second = JournalTables(owner: "second owner") { migrator in
+            migrator.registerMigration("second.v1") { db in try db.execute(sql: "ALTER TABLE observation ADD COLUMN second_owner INTEGER") }
+        }
+        let journal = try Journal(directory: dir, tables: [first, second])
+        try journal.requireTables(first)
+        try journal.requireTables(second)
+        #expect(journal.tableOwners == ["first owner", "second owner"])
+        try journal.close()
+        // Reopened with the same owners: nothing runs twice (the ALTER TABLE would fail).
+        let reopened = try Journal(directory: dir, tables: [first, second])
+        let applied = try reopened.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "first.v1", "second.v1"])
+        // Opened without an owner's tables, the journal says so when that owner asks.
+        let withoutSecond = try Journal(directory: dir, tables: [first])
+        #expect(throws: JournalError.self) { try withoutSecond.requireTables(second) }
     }
 
     @Test("the inbox keeps topic, bytes, QoS, receive time and a monotonic sequence, across a reopen")

@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import Ledger
 import Logging
 import MQTTIngest
 import StaffAPI
@@ -43,17 +44,8 @@ public struct GatewayConfig: Sendable {
     /// `batch:`: when the batcher signs a checkpoint and cuts a batch for the ledger.
     public var batch = BatchSettings()
 
-    public struct BatchSettings: Sendable, Hashable {
-        /// Cut as soon as this many new leaves wait (a backlog is cut into batches of this size).
-        public var maxLeaves: Int
-        /// Cut once the oldest unbatched leaf has waited this long.
-        public var maxAge: Duration
-
-        public init(maxLeaves: Int = 1000, maxAge: Duration = .seconds(1)) {
-            self.maxLeaves = maxLeaves
-            self.maxAge = maxAge
-        }
-    }
+    /// The batcher's settings (`Ledger.BatchSettings`).
+    public typealias BatchSettings = Ledger.BatchSettings
 
     /// `ledger:`: where batches are anchored. Defaults to the embedded ledger in the state directory.
     public var ledger: LedgerSettings

@@ -1,4 +1,5 @@
 import DeviceIdentity
+import Evidence
 import Dispatch
 import Foundation
 import JSONDocument
@@ -79,7 +80,7 @@ public final class GatewayService: Sendable {
         monitorProbe = ProbeRunner { journal.watchdogProbe() }
         let readinessProbe = ProbeRunner {
             do {
-                try journal.write { _ in }
+                try journal.checkWritable()
                 return PipelineProbe(oldestPending: nil, backlog: 0, journalWritable: true, failure: nil)
             } catch {
                 return PipelineProbe(oldestPending: nil, backlog: 0, journalWritable: false, failure: "\(error)")
@@ -265,7 +266,7 @@ public final class GatewayService: Sendable {
         var problem: String?
         switch outcome {
         case .finished(let probe):
-            gateway.metrics.backlog.record(probe.backlog)
+            gateway.metrics.processing.backlog.record(probe.backlog)
             let verdict = state.withLock { s -> PipelineProgress.Verdict in
                 s.lastProbe = probe
                 let v = s.progress!.observe(oldestPending: probe.oldestPending, at: now)

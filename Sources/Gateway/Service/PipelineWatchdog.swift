@@ -132,7 +132,7 @@ extension Journal {
         do {
             probe.oldestPending = try pendingInbox(limit: 1).first?.seq
             probe.backlog = try statistics().pendingRecords
-            try write { _ in }
+            try checkWritable()
             probe.journalWritable = true
         } catch {
             probe.failure = "\(error)"

@@ -2,6 +2,7 @@ import ArgumentParser
 import DeviceProfiles
 import Foundation
 import Gateway
+import Processing
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evidence
 import Foundation
 import Gateway
 import Journal
@@ -32,7 +33,7 @@ struct ExportCommand: ParsableCommand {
         }
         let settings = try CommandSupport.loadConfig(config)
         do {
-            let journal = try Journal(directory: settings.stateDirectory, durability: settings.durability)
+            let journal = try Gateway.openJournal(settings)
             let observations = try journal.observations(issuedSince: sinceDate)
             try ObservationExport.export(observations, format: exportFormat) { print($0) }
         } catch {

@@ -77,10 +77,11 @@ struct LedgerStatusCommand: ParsableCommand {
     func run() throws {
         let settings = try CommandSupport.loadConfig(config)
         do {
-            let journal = try Journal(directory: settings.stateDirectory, durability: settings.durability)
-            let status = try journal.outboxStatus()
+            let journal = try Gateway.openJournal(settings)
+            let outbox = try Outbox(journal: journal)
+            let status = try outbox.status()
             print("anchored up to leaf \(status.anchoredSize), batched up to \(status.batchedSize); \(status.pendingBatches) batches (\(status.pendingLeaves) leaves) waiting, \(status.failedBatches) refused")
-            for batch in try journal.outboxBatches() where batch.state != .anchored {
+            for batch in try outbox.batches() where batch.state != .anchored {
                 print("\(batch.state.rawValue)\tsize \(batch.treeSize)\tleaves \(batch.firstLeaf)..<\(batch.treeSize)\tattempts \(batch.attempts)\t\(batch.lastError ?? "")")
             }
         } catch {

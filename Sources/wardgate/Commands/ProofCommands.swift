@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import DeviceIdentity
+import Evidence
 import Foundation
 import Gateway
 import JSONDocument
@@ -33,7 +34,7 @@ struct ProofCommand: ParsableCommand {
             throw ExitCode(1)
         }
         do {
-            let journal = try Journal(directory: settings.stateDirectory, durability: settings.durability)
+            let journal = try Gateway.openJournal(settings)
             let selector: ProofBundle.Selector = observation.map { .observation($0) } ?? .leafIndex(leafIndex ?? 0)
             let bundle = try ProofBundle.build(selector, journal: journal, keystore: Keystore(directory: identity.keystore))
             print(bundle.serialized)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gateway
 import Journal
 
 struct QuarantineCommand: ParsableCommand {
@@ -19,7 +20,7 @@ struct QuarantineCommand: ParsableCommand {
         func run() throws {
             let settings = try CommandSupport.loadConfig(config)
             do {
-                let journal = try Journal(directory: settings.stateDirectory, durability: settings.durability)
+                let journal = try Gateway.openJournal(settings)
                 let quarantined = try journal.observations(deviceId: device, quarantinedOnly: true)
                 print("received (UTC)            device           observation                       reason")
                 let formatter = ISO8601DateFormatter()

@@ -27,7 +27,7 @@ public enum ForwarderEvent: Sendable {
 /// A crash between the ledger's receipt and `markAnchored` resends the batch on restart, and
 /// the ledger's idempotency on (origin, tree size) returns the same receipt.
 public final class LedgerForwarder: Sendable {
-    private let journal: Journal
+    private let outbox: Outbox
     private let tree: LogTree<SQLiteSubtreeHashStore>
     private let client: any LedgerClient
     private let retry: Backoff
@@ -39,10 +39,10 @@ public final class LedgerForwarder: Sendable {
 
     /// `retry` is fully jittered (`Backoff.Jitter.full`) unless the caller says otherwise; while
     /// it waits, the ledger's health is probed every `healthProbeInterval` and an answer ends the wait.
-    public init(journal: Journal, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: Backoff = Backoff(jitter: .full),
+    public init(outbox: Outbox, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: Backoff = Backoff(jitter: .full),
                 healthProbeInterval: Duration = .seconds(1),
                 idlePoll: Duration = .milliseconds(20), logger: Logger, events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) {
-        self.journal = journal
+        self.outbox = outbox
         self.tree = tree
         self.client = client
         self.retry = retry
@@ -78,7 +78,7 @@ public final class LedgerForwarder: Sendable {
         let batch: OutboxBatch
         let ledgerBatch: LedgerBatch
         do {
-            guard let next = try journal.nextPendingBatch() else { return .idle }
+            guard let next = try outbox.nextPendingBatch() else { return .idle }
             batch = next
             ledgerBatch = try prepare(batch)
         } catch {
@@ -88,7 +88,7 @@ public final class LedgerForwarder: Sendable {
         switch await client.submit(ledgerBatch) {
         case .anchored(let receipt):
             do {
-                try journal.markAnchored(batch: batch.treeSize, ledger: client.kind, receipt: receipt.document.serializedBytes)
+                try outbox.markAnchored(batch: batch.treeSize, ledger: client.kind, receipt: receipt.document.serializedBytes)
             } catch {
                 // Resent after the next wait: the ledger answers with this same receipt.
                 logger.error("receipt not stored; the batch will be resent", metadata: ["batch": "\(batch.treeSize)", "reason": "\(error)"])
@@ -103,7 +103,7 @@ public final class LedgerForwarder: Sendable {
             return .anchored(batch.treeSize)
         case .retryable(let reason):
             let attempt = consecutiveFailures.withLock { count in count += 1; return count }
-            try? journal.recordAttempt(ofBatch: batch.treeSize, error: reason)
+            try? outbox.recordAttempt(ofBatch: batch.treeSize, error: reason)
             if attempt == 1 {
                 logger.warning("ledger unavailable; readings keep being journaled, signed and logged, and wait in the outbox", metadata: ["batch": "\(batch.treeSize)", "reason": "\(reason)"])
                 events(.availability(false))
@@ -115,7 +115,7 @@ public final class LedgerForwarder: Sendable {
         case .permanent(let reason):
             consecutiveFailures.withLock { $0 = 0 }
             do {
-                try journal.markFailed(batch: batch.treeSize, reason: reason)
+                try outbox.markFailed(batch: batch.treeSize, reason: reason)
             } catch {
                 logger.error("cannot record a refused batch", metadata: ["batch": "\(batch.treeSize)", "reason": "\(error)"])
                 return .retryLater(batch.treeSize)
@@ -129,11 +129,11 @@ public final class LedgerForwarder: Sendable {
     }
 
     private func prepare(_ batch: OutboxBatch) throws -> LedgerBatch {
-        let anchored = try journal.lastAnchoredSize()
+        let anchored = try outbox.lastAnchoredSize()
         let proof = anchored == 0
             ? ConsistencyProof(fromSize: 0, toSize: batch.treeSize, hashes: [])
             : try tree.consistencyProof(fromSize: anchored, toSize: batch.treeSize)
-        let entries = try journal.entries(ofBatch: batch.treeSize) ?? []
+        let entries = try outbox.entries(ofBatch: batch.treeSize) ?? []
         return LedgerBatch(
             key: BatchKey(origin: batch.origin, treeSize: batch.treeSize), checkpointNote: batch.checkpointNote, consistencyProof: proof,
             entries: entries.map { LedgerEntry(leafIndex: $0.leafIndex, leafData: $0.leafData) })

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Journal
+import Ledger
 import Synchronization
 
 #if canImport(Glibc)
@@ -22,12 +23,12 @@ final class CommitPoller: Sendable {
 
     init(intervalMicros: UInt32 = 2_000) { self.intervalMicros = intervalMicros }
 
-    func start(journal: Journal) {
+    func start(journal: Journal, outbox: Outbox) {
         let thread = Thread { [self] in
             var last = Sample(timeMs: 0, inbox: -1, processed: -1, anchored: -1)
             while !stopped.load(ordering: .relaxed) {
                 var values: (Int64, Int64, Int64)?
-                if let progress = try? journal.progress(), let anchored = try? journal.lastAnchoredSize() {
+                if let progress = try? journal.progress(), let anchored = try? outbox.lastAnchoredSize() {
                     values = (progress.lastInboxSeq, progress.processedSeq, Int64(anchored))
                 }
                 let now = Date().timeIntervalSince1970 * 1000

@@ -74,7 +74,7 @@ public struct BenchRunner: Sendable {
         }
         let poller = CommitPoller()
         result.pollIntervalMs = Double(poller.intervalMicros) / 1000
-        poller.start(journal: gateway.journal)
+        poller.start(journal: gateway.journal, outbox: gateway.outbox)
         defer { poller.stop() }
 
         guard try await devices.connect(timeout: .seconds(30)) else {
@@ -266,10 +266,10 @@ public struct BenchRunner: Sendable {
         for (reading, count) in try gateway.journal.observationCountsByReading() {
             counts[PublishLog.Key(deviceId: reading.deviceId, deviceTimeMs: reading.effectiveAtMs)] = count
         }
-        for (reading, leaf) in try gateway.journal.lastLeafIndexByReading() {
+        for (reading, leaf) in try gateway.log.leafIndex.lastLeafIndexByReading() {
             lastLeaf[PublishLog.Key(deviceId: reading.deviceId, deviceTimeMs: reading.effectiveAtMs)] = Int64(leaf)
         }
-        let logged = try gateway.journal.loggedObservationCount()
+        let logged = try gateway.log.leafIndex.loggedObservationCount()
         let stats = try gateway.journal.statistics()
         result.inboxRecords = stats.inboxRecords
         result.observations = stats.observations

@@ -52,7 +52,7 @@ public enum ObservationExport {
     /// a Bundle entry needs.
     /// A Provenance gets the UUID with its last digit group's first hex digit changed, so the
     /// pair stays distinct and recognizably related.
-    static func fullUrl(_ id: String, provenance: Bool = false) -> String {
+    public static func fullUrl(_ id: String, provenance: Bool = false) -> String {
         guard id.count == 32 else { return "urn:wardgate:\(provenance ? "provenance" : "observation"):\(id)" }
         var c = Array(id)
         if provenance { c[20] = c[20] == "f" ? "e" : "f" }

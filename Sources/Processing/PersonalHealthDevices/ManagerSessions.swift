@@ -9,15 +9,16 @@ import Synchronization
 /// Sessions live in memory. After a restart a device that was operating is in the wrong state
 /// for us; the manager answers per 20601 (the device re-associates), and the learned extended
 /// configuration is still in the journal, so it is accepted at once.
-final class ManagerSessions: Sendable {
+public final class ManagerSessions: Sendable {
     private let sessions = Mutex<[String: ManagerSession]>([:])
     private let settings: ManagerSettings
     private let store: any ConfigurationStore
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
 
-    init(store: any ConfigurationStore, managerSystemId: SystemId, offsetRule: UTCOffsetRule) {
-        self.settings = ManagerSettings(managerSystemId: managerSystemId, offsetRule: offsetRule)
+    /// `timeouts` are the 20601 manager timers (the standard's defaults unless a test shortens them).
+    public init(store: any ConfigurationStore, managerSystemId: SystemId, offsetRule: UTCOffsetRule, timeouts: ManagerTimeouts = .standard) {
+        self.settings = ManagerSettings(managerSystemId: managerSystemId, offsetRule: offsetRule, timeouts: timeouts)
         self.store = store
         self.origin = ContinuousClock.now
     }

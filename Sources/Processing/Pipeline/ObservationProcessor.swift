@@ -13,22 +13,26 @@ import Synchronization
 /// letters and the new cursor in one transaction. After a crash it resumes at the cursor;
 /// a record is never processed twice, and a redelivered message yields the same reading ids,
 /// which the journal ignores and counts as duplicates.
-final class ObservationProcessor: Sendable {
+public final class ObservationProcessor: Sendable {
     let journal: Journal
     let runtime: RuntimeState
-    let metrics: GatewayMetrics
+    let metrics: ProcessingMetrics
     let logger: Logger
     let wake: WakeSignal
     let signing: ObservationSigning
     let managers: ManagerSessions
     /// Where 11073 manager replies go (the MQTT client, once it exists).
     let replies: ReplyChannel
-    let log: GatewayLog
+    /// What commits with the Observations (the Merkle log); nil commits them alone.
+    let log: (any ObservationCommitHook)?
     let normalizer = Normalizer()
     private let deadLetterLog = LogThrottle(interval: 60)
     static let batchSize = 500
 
-    init(journal: Journal, runtime: RuntimeState, metrics: GatewayMetrics, logger: Logger, wake: WakeSignal, managers: ManagerSessions, replies: ReplyChannel, log: GatewayLog) {
+    public init(
+        journal: Journal, runtime: RuntimeState, metrics: ProcessingMetrics, logger: Logger, wake: WakeSignal, managers: ManagerSessions,
+        replies: ReplyChannel, log: (any ObservationCommitHook)?
+    ) {
         self.log = log
         self.signing = ObservationSigning(registry: runtime.identity, metrics: metrics, logger: logger)
         self.journal = journal
@@ -42,7 +46,7 @@ final class ObservationProcessor: Sendable {
 
     /// Processes until cancelled. Storage errors are retried after a pause: the inbox keeps
     /// the records, so nothing is lost while the disk recovers.
-    func run() async {
+    public func run() async {
         while !Task.isCancelled {
             do {
                 if try drainBatch() == 0 {
@@ -57,7 +61,7 @@ final class ObservationProcessor: Sendable {
     }
 
     /// Processes everything pending now; for shutdown and tests.
-    func drain() throws(JournalError) {
+    public func drain() throws(JournalError) {
         while try drainBatch() > 0 {}
     }
 
@@ -75,9 +79,9 @@ final class ObservationProcessor: Sendable {
         let log = self.log
         let logged = Mutex(0)
         let canonical = batch.canonicalObservations
-        let outcome = try journal.commitProcessed(upTo: last.seq, observations: batch.entries, deadLetters: batch.letters) { db, inserted in
-            try log.appendLeaves(inserted, canonicalObservations: canonical, in: db)
-            logged.withLock { $0 = inserted.filter { $0.signature != nil }.count }
+        let outcome = try journal.commitProcessed(upTo: last.seq, observations: batch.entries, deadLetters: batch.letters) { transaction, inserted in
+            let count = try log?.committing(inserted, canonicalObservations: canonical, in: transaction) ?? 0
+            logged.withLock { $0 = count }
         }
         metrics.observationsLogged.increment(by: Int64(logged.withLock { $0 }))
         metrics.readingsDecoded.increment(by: Int64(batch.entries.count))
@@ -280,7 +284,7 @@ final class ObservationProcessor: Sendable {
 }
 
 /// Lets the processor publish once the MQTT client exists (it is created after the processor).
-final class ReplyChannel: Sendable {
+public final class ReplyChannel: Sendable {
     /// The function is boxed in a class because a function value stored straight in a generic
     /// `Mutex` is re-wrapped in reabstraction thunks on every `withLock` that passes it inout:
     /// each reply then called through two more thunks than the one before it.
@@ -291,12 +295,14 @@ final class ReplyChannel: Sendable {
 
     private let sender = Mutex<Sender?>(nil)
 
-    func connect(_ send: @escaping @Sendable (String, [UInt8]) -> Void) {
+    public init() {}
+
+    public func connect(_ send: @escaping @Sendable (String, [UInt8]) -> Void) {
         let box = Sender(send)
         sender.withLock { $0 = box }
     }
 
-    func send(topic: String, payload: [UInt8]) { sender.withLock { $0 }?.send(topic, payload) }
+    public func send(topic: String, payload: [UInt8]) { sender.withLock { $0 }?.send(topic, payload) }
 }
 
 /// A short human-readable value of an Observation, for the demo's live view.

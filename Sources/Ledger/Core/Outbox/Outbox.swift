@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import Journal
+import Transparency
 
 /// A batch waiting for (or done with) the ledger: a signed checkpoint and the leaves it adds.
 public struct OutboxBatch: Sendable, Hashable {
@@ -87,34 +89,60 @@ public struct OutboxStatus: Sendable, Equatable {
     public var pendingLeaves: UInt64 { batchedSize > anchoredSize ? batchedSize - anchoredSize : 0 }
 }
 
-extension Journal {
+/// The ledger outbox: batches cut for the ledger, each with its signed checkpoint and (until it is
+/// anchored) its leaves, kept in the journal file in `ledger_outbox` so a batch commits in the
+/// same transaction as its checkpoint and waits on disk while the ledger is away.
+public struct Outbox: Sendable {
+    public let journal: Journal
+
+    /// The outbox's table in the journal file. Its migration shipped as "v5-ledger-outbox".
+    public static let tables = JournalTables(owner: "ledger outbox") { migrator in
+        migrator.registerMigration("v5-ledger-outbox") { db in
+            // Batches cut for the ledger. `entries` holds the batch's leaves until it is anchored
+            // (then NULL: the receipt and checkpoint stay, the copy of the leaves is freed).
+            try db.execute(sql: """
+                CREATE TABLE ledger_outbox (
+                    tree_size INTEGER PRIMARY KEY,
+                    origin TEXT NOT NULL,
+                    first_leaf INTEGER NOT NULL,
+                    checkpoint TEXT NOT NULL,
+                    entry_count INTEGER NOT NULL,
+                    entries BLOB,
+                    cut_at_ms INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'anchored', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    ledger TEXT,
+                    receipt BLOB,
+                    finished_at_ms INTEGER
+                );
+                CREATE INDEX ledger_outbox_by_state ON ledger_outbox(state, tree_size);
+                """)
+        }
+    }
+
+    /// `journal` must have been opened with `Outbox.tables`.
+    public init(journal: Journal) throws(JournalError) {
+        try journal.requireTables(Outbox.tables)
+        self.journal = journal
+    }
+
     // MARK: Cutting batches
 
     /// The tree size the last batch was cut at (0 before the first).
     public func lastBatchedSize() throws(JournalError) -> UInt64 {
-        try read { db in try Journal.lastBatchedSize(db) }
+        try journal.read { transaction in try Outbox.lastBatchedSize(transaction.database) }
     }
 
     static func lastBatchedSize(_ db: Database) throws -> UInt64 {
         UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM ledger_outbox") ?? 0)
     }
 
-    /// The leaves `range` as stored: (leaf index, Observation JSON, JWS, certificate thumbprint),
-    /// in leaf order. Runs in the caller's transaction.
-    public static func loggedObservations(leaves range: Range<UInt64>, in db: Database) throws -> [(leafIndex: UInt64, resource: [UInt8], jws: String, thumbprint: String)] {
-        try Row.fetchAll(
-            db, sql: "SELECT leaf_index, resource, jws, signer_thumbprint FROM observation WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
-            arguments: [Int64(range.lowerBound), Int64(range.upperBound)]
-        ).map { row in
-            (UInt64(row["leaf_index"] as Int64), Array((row["resource"] as Data?) ?? Data()), row["jws"] ?? "", row["signer_thumbprint"] ?? "")
-        }
-    }
-
     /// Puts a cut batch in the outbox, in the caller's transaction (with its checkpoint).
-    public static func enqueueBatch(
-        origin: String, firstLeaf: UInt64, treeSize: UInt64, checkpointNote: String, entries: [OutboxEntry], now: Date, in db: Database
+    public func enqueueBatch(
+        origin: String, firstLeaf: UInt64, treeSize: UInt64, checkpointNote: String, entries: [OutboxEntry], now: Date, in transaction: JournalTransaction
     ) throws {
-        try db.execute(
+        try transaction.database.execute(
             sql: "INSERT INTO ledger_outbox (tree_size, origin, first_leaf, checkpoint, entry_count, entries, cut_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [Int64(treeSize), origin, Int64(firstLeaf), checkpointNote, entries.count, Data(OutboxEntry.encode(entries)), Journal.milliseconds(now)])
     }
@@ -123,34 +151,39 @@ extension Journal {
 
     /// The oldest batch still waiting for the ledger.
     public func nextPendingBatch() throws(JournalError) -> OutboxBatch? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' ORDER BY tree_size LIMIT 1").map(OutboxBatch.init(row:))
+        try journal.read { transaction in
+            try Row.fetchOne(transaction.database, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' ORDER BY tree_size LIMIT 1").map(OutboxBatch.init(row:))
         }
     }
 
     /// The leaves of a pending batch (nil once anchored: the copy is freed then).
     public func entries(ofBatch treeSize: UInt64) throws(JournalError) -> [OutboxEntry]? {
-        try read { db in
-            try Data.fetchOne(db, sql: "SELECT entries FROM ledger_outbox WHERE tree_size = ?", arguments: [Int64(treeSize)])
+        try journal.read { transaction in
+            try Data.fetchOne(transaction.database, sql: "SELECT entries FROM ledger_outbox WHERE tree_size = ?", arguments: [Int64(treeSize)])
                 .flatMap { OutboxEntry.decode(Array($0)) }
         }
     }
 
     /// The largest anchored tree size (0 before the first receipt).
     public func lastAnchoredSize() throws(JournalError) -> UInt64 {
-        try read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM ledger_outbox WHERE state = 'anchored'") ?? 0) }
+        try journal.read { transaction in try Outbox.lastAnchoredSize(transaction.database) }
+    }
+
+    static func lastAnchoredSize(_ db: Database) throws -> UInt64 {
+        UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM ledger_outbox WHERE state = 'anchored'") ?? 0)
     }
 
     public func recordAttempt(ofBatch treeSize: UInt64, error: String) throws(JournalError) {
-        try write { db in
-            try db.execute(sql: "UPDATE ledger_outbox SET attempts = attempts + 1, last_error = ? WHERE tree_size = ?", arguments: [error, Int64(treeSize)])
+        try journal.write { transaction in
+            try transaction.database.execute(
+                sql: "UPDATE ledger_outbox SET attempts = attempts + 1, last_error = ? WHERE tree_size = ?", arguments: [error, Int64(treeSize)])
         }
     }
 
     /// Stores the receipt and frees the batch's copy of its leaves.
     public func markAnchored(batch treeSize: UInt64, ledger: String, receipt: [UInt8], now: Date = Date()) throws(JournalError) {
-        try write { db in
-            try db.execute(
+        try journal.write { transaction in
+            try transaction.database.execute(
                 sql: """
                     UPDATE ledger_outbox SET state = 'anchored', attempts = attempts + 1, ledger = ?, receipt = ?, entries = NULL,
                     last_error = NULL, finished_at_ms = ? WHERE tree_size = ?
@@ -162,16 +195,17 @@ extension Journal {
     /// A batch the ledger refused for good: kept, with its leaves, as a dead letter. Its leaves
     /// are still anchored by the next batch's checkpoint, which covers the whole tree.
     public func markFailed(batch treeSize: UInt64, reason: String, now: Date = Date()) throws(JournalError) {
-        try write { db in
-            try db.execute(
+        try journal.write { transaction in
+            try transaction.database.execute(
                 sql: "UPDATE ledger_outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, finished_at_ms = ? WHERE tree_size = ?",
                 arguments: [reason, Journal.milliseconds(now), Int64(treeSize)])
         }
     }
 
-    public func outboxStatus() throws(JournalError) -> OutboxStatus {
-        try read { db in
-            let row = try Row.fetchOne(db, sql: """
+    /// The ledger backlog at a glance (metrics, STATUS, `wardgate ledger status`, the demo).
+    public func status() throws(JournalError) -> OutboxStatus {
+        try journal.read { transaction in
+            let row = try Row.fetchOne(transaction.database, sql: """
                 SELECT
                   (SELECT MAX(tree_size) FROM ledger_outbox) AS batched,
                   (SELECT MAX(tree_size) FROM ledger_outbox WHERE state = 'anchored') AS anchored,
@@ -186,15 +220,17 @@ extension Journal {
     }
 
     /// Every batch, oldest first (for tests and `wardgate ledger status`).
-    public func outboxBatches() throws(JournalError) -> [OutboxBatch] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM ledger_outbox ORDER BY tree_size").map(OutboxBatch.init(row:)) }
+    public func batches() throws(JournalError) -> [OutboxBatch] {
+        try journal.read { transaction in
+            try Row.fetchAll(transaction.database, sql: "SELECT * FROM ledger_outbox ORDER BY tree_size").map(OutboxBatch.init(row:))
+        }
     }
 
     /// The anchored batch whose checkpoint first covers a leaf, with its receipt.
     public func anchoringBatch(forLeaf index: UInt64) throws(JournalError) -> OutboxBatch? {
-        try read { db in
+        try journal.read { transaction in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM ledger_outbox WHERE state = 'anchored' AND tree_size > ? ORDER BY tree_size LIMIT 1",
+                transaction.database, sql: "SELECT * FROM ledger_outbox WHERE state = 'anchored' AND tree_size > ? ORDER BY tree_size LIMIT 1",
                 arguments: [Int64(index)]
             ).map(OutboxBatch.init(row:))
         }
@@ -208,27 +244,15 @@ extension Journal {
     }
 
     /// Deletes anchored Observations received before `cutoff`, and the inbox messages before
-    /// it that precede every remaining Observation and back no dead letter. Unanchored, quarantined and
-    /// dead-lettered data is kept whatever its age. The log's subtree hashes, checkpoints and
-    /// receipts are never pruned, so exported proofs of pruned readings stay checkable.
+    /// it that precede every remaining Observation and back no dead letter, in one transaction.
+    /// Unanchored, quarantined and dead-lettered data is kept whatever its age. The log's subtree
+    /// hashes, checkpoints and receipts are never pruned, so exported proofs of pruned readings
+    /// stay checkable.
     public func pruneAnchored(receivedBefore cutoff: Date) throws(JournalError) -> PruneOutcome {
-        let cutoffMs = Journal.milliseconds(cutoff)
-        return try write { db in
-            let anchored = try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM ledger_outbox WHERE state = 'anchored'") ?? 0
-            try db.execute(
-                sql: "DELETE FROM observation WHERE leaf_index IS NOT NULL AND leaf_index < ? AND issued_at_ms < ?",
-                arguments: [anchored, cutoffMs])
-            let observations = db.changesCount
-            try db.execute(
-                sql: """
-                    DELETE FROM inbox WHERE received_at_ms < ? AND seq <= ?
-                    AND seq < COALESCE((SELECT MIN(inbox_seq) FROM observation), ? + 1)
-                    AND seq NOT IN (SELECT inbox_seq FROM dead_letter)
-                    """,
-                arguments: [cutoffMs, try Journal.cursor(db), try Journal.cursor(db)])
-            return PruneOutcome(observations: observations, inboxRecords: db.changesCount)
+        try journal.write { transaction in
+            let anchored = try Outbox.lastAnchoredSize(transaction.database)
+            let observations = try LeafIndex.deleteLoggedObservations(below: anchored, receivedBefore: cutoff, in: transaction)
+            return PruneOutcome(observations: observations, inboxRecords: try Journal.pruneInbox(receivedBefore: cutoff, in: transaction))
         }
     }
-
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

@@ -6,6 +6,7 @@ import HexEncoding
 import JSONDocument
 import Ledger
 import Observations
+import Transparency
 import TransparencyLog
 import X509
 

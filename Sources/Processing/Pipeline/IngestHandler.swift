@@ -5,14 +5,21 @@ import MQTTIngest
 
 /// Runs on the MQTT network thread: journals the messages of one read phase durably, in one
 /// transaction, before any of them is acknowledged.
-struct IngestHandler: Sendable {
+public struct IngestHandler: Sendable {
     let journal: Journal
-    let metrics: GatewayMetrics
+    let metrics: ProcessingMetrics
     let logger: Logger
     let wake: WakeSignal
     let alarms = LogThrottle(interval: 60)
 
-    func handle(_ messages: [IncomingMessage]) -> MessageDisposition {
+    public init(journal: Journal, metrics: ProcessingMetrics, logger: Logger, wake: WakeSignal) {
+        self.journal = journal
+        self.metrics = metrics
+        self.logger = logger
+        self.wake = wake
+    }
+
+    public func handle(_ messages: [IncomingMessage]) -> MessageDisposition {
         do {
             try journal.appendInbox(messages.map { InboxMessage(topic: $0.topic, payload: $0.payload, qos: $0.qos, receivedAt: $0.receivedAt) })
             metrics.messagesReceived.increment(by: Int64(messages.count))

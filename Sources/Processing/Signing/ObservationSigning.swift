@@ -10,7 +10,7 @@ import Logging
 /// so any JOSE library can verify an exported Observation after canonicalizing it.
 struct ObservationSigning: Sendable {
     let registry: IdentityRegistry?
-    let metrics: GatewayMetrics
+    let metrics: ProcessingMetrics
     let logger: Logger
     /// One line per device and reason per hour: a ward of unenrolled devices must not flood the log.
     let quarantineLog = LogThrottle(interval: 3600)

@@ -4,7 +4,9 @@ import Foundation
 import HexEncoding
 import JSONDocument
 import Journal
+import Ledger
 import Observations
+import Transparency
 import TransparencyLog
 import X509
 
@@ -39,12 +41,15 @@ public enum ProofBundle {
 
     /// Builds the bundle against the checkpoint that anchored the reading (with the ledger's
     /// receipt) or, before that, the latest signed checkpoint; never against an unsigned root.
+    /// `journal` must have been opened with the log's and the outbox's tables.
     public static func build(_ selector: Selector, journal: Journal, keystore: Keystore, receipt: JSONValue? = nil) throws(BuildError) -> JSONValue {
         do {
+            let leaves = try LeafIndex(journal: journal)
+            let outbox = try Outbox(journal: journal)
             let stored: StoredObservation?
             switch selector {
             case .observation(let id): stored = try journal.observation(id: id)
-            case .leafIndex(let index): stored = try journal.observation(leafIndex: index)
+            case .leafIndex(let index): stored = try leaves.observation(leafIndex: index)
             }
             guard let observation = stored else {
                 switch selector {
@@ -52,13 +57,13 @@ public enum ProofBundle {
                 case .leafIndex(let index): throw BuildError.notFound("leaf \(index)")
                 }
             }
-            guard let signature = observation.signature, let leafIndex = observation.leafIndex else {
+            guard let signature = observation.signature, let leafIndex = try leaves.leafIndex(ofObservation: observation.id) else {
                 throw BuildError.notLogged(observation.quarantineReason.map { "it is quarantined: \($0)" } ?? "it has no leaf yet")
             }
-            let tree = try LogTree(writer: journal.databaseWriter)
+            let tree = try leaves.tree()
             // An anchored reading is proven against the checkpoint its receipt anchors, so the
             // receipt checks against the same note; otherwise against the latest checkpoint.
-            let anchoring = try journal.anchoringBatch(forLeaf: leafIndex)
+            let anchoring = try outbox.anchoringBatch(forLeaf: leafIndex)
             let receipt = try anchoring?.receipt.map { try JSONParser.parse($0) } ?? receipt
             guard let note = try anchoring?.checkpointNote ?? tree.store.latestSignedCheckpointNote() else {
                 throw BuildError.notYetCheckpointed(leafIndex: leafIndex, checkpointSize: nil)

@@ -4,21 +4,21 @@ import Foundation
 import Synchronization
 
 /// What can change while the daemon runs (on reload), shared between threads.
-final class RuntimeState: Sendable {
+public final class RuntimeState: Sendable {
     private let current: Mutex<ProfileSet>
-    let assignments: AssignmentBook
-    let identity: IdentityRegistry?
+    public let assignments: AssignmentBook
+    public let identity: IdentityRegistry?
     private let latest = Mutex<[String: [String: String]]>([:])
 
-    init(profiles: ProfileSet, assignments: AssignmentBook, identity: IdentityRegistry?) {
+    public init(profiles: ProfileSet, assignments: AssignmentBook, identity: IdentityRegistry?) {
         current = Mutex(profiles)
         self.assignments = assignments
         self.identity = identity
     }
 
-    var profiles: ProfileSet { current.withLock { $0 } }
+    public var profiles: ProfileSet { current.withLock { $0 } }
 
-    func replaceProfiles(_ profiles: ProfileSet) { current.withLock { $0 = profiles } }
+    public func replaceProfiles(_ profiles: ProfileSet) { current.withLock { $0 = profiles } }
 
     func recordLatest(_ values: [String: [String: String]]) {
         guard !values.isEmpty else { return }
@@ -28,5 +28,5 @@ final class RuntimeState: Sendable {
     }
 
     /// Latest value text per device and metric, for the demo's live view.
-    var latestValues: [String: [String: String]] { latest.withLock { $0 } }
+    public var latestValues: [String: [String: String]] { latest.withLock { $0 } }
 }

@@ -4,11 +4,16 @@ import Logging
 
 /// Extended 11073 configurations, kept in the journal per (system id, config id), so a device
 /// that re-associates with a configuration it taught us earlier is accepted at once.
-struct JournalConfigurationStore: ConfigurationStore {
+public struct JournalConfigurationStore: ConfigurationStore {
     let journal: Journal
     let logger: Logger
 
-    func configuration(systemId: SystemId, configId: UInt16) -> Configuration? {
+    public init(journal: Journal, logger: Logger) {
+        self.journal = journal
+        self.logger = logger
+    }
+
+    public func configuration(systemId: SystemId, configId: UInt16) -> Configuration? {
         do {
             guard let bytes = try journal.deviceConfiguration(systemId: systemId.hex, configId: Int(configId)) else { return nil }
             return try Configuration(encoded: bytes)
@@ -19,7 +24,7 @@ struct JournalConfigurationStore: ConfigurationStore {
         }
     }
 
-    func save(_ configuration: Configuration, systemId: SystemId) {
+    public func save(_ configuration: Configuration, systemId: SystemId) {
         do {
             try journal.saveDeviceConfiguration(systemId: systemId.hex, configId: Int(configuration.id), encoded: try configuration.encoded())
         } catch {

@@ -1,10 +1,12 @@
 import Synchronization
 
 /// A level-triggered wake-up for one waiter: many signals between two waits collapse into one.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
+    public init() {}
+
     private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
-    func signal() {
+    public func signal() {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             guard let waiter = s.waiter else {
                 s.pending = true

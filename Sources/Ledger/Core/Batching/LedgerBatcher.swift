@@ -1,0 +1,128 @@
+import Foundation
+import Journal
+import Logging
+import Synchronization
+import Transparency
+
+/// `batch:`: when the batcher signs a checkpoint and cuts a batch for the ledger.
+public struct BatchSettings: Sendable, Hashable {
+    /// Cut as soon as this many new leaves wait (a backlog is cut into batches of this size).
+    public var maxLeaves: Int
+    /// Cut once the oldest unbatched leaf has waited this long.
+    public var maxAge: Duration
+
+    public init(maxLeaves: Int = 1000, maxAge: Duration = .seconds(1)) {
+        self.maxLeaves = maxLeaves
+        self.maxAge = maxAge
+    }
+}
+
+/// What the batcher did, for metrics.
+public enum BatcherEvent: Sendable {
+    /// Checkpoints signed and batches cut, at these tree sizes.
+    case cut(treeSizes: [UInt64])
+    /// The outbox and the log's size now (sent twice a second).
+    case status(OutboxStatus, treeSize: UInt64)
+}
+
+/// Cuts the log into batches for the ledger: a checkpoint is signed and a batch cut when
+/// `batch.maxLeaves` leaves wait or the oldest has waited `batch.maxAge`. The checkpoint and the
+/// batch commit together, so the outbox never holds a batch without its checkpoint.
+public final class LedgerBatcher: Sendable {
+    public let batch: BatchSettings
+    private let log: GatewayLog
+    private let outbox: Outbox
+    private let logger: Logger
+    private let events: @Sendable (BatcherEvent) -> Void
+    private let state: Mutex<State>
+    /// One cut at a time (the batcher loop, shutdown and tests may all ask).
+    private let cutting = Mutex<Void>(())
+
+    struct State {
+        var batchedSize: UInt64
+        /// When the batcher first saw the oldest leaf that is still unbatched.
+        var oldestUnbatchedSeen: ContinuousClock.Instant?
+    }
+
+    public init(log: GatewayLog, outbox: Outbox, batch: BatchSettings = .init(), logger: Logger, events: @escaping @Sendable (BatcherEvent) -> Void = { _ in }) throws(JournalError) {
+        self.log = log
+        self.outbox = outbox
+        self.batch = batch
+        self.logger = logger
+        self.events = events
+        state = Mutex(State(batchedSize: try outbox.lastBatchedSize(), oldestUnbatchedSeen: nil))
+    }
+
+    /// Cuts every batch that is due: full batches of `maxLeaves` first, then (once the oldest
+    /// unbatched leaf is `maxAge` old, or when `force`) one with whatever is left.
+    /// Returns the tree sizes cut.
+    @discardableResult
+    public func cutDueBatches(now: ContinuousClock.Instant = .now, force: Bool = false) throws -> [UInt64] {
+        try cutting.withLock { _ in try cutDueBatchesLocked(now: now, force: force) }
+    }
+
+    private func cutDueBatchesLocked(now: ContinuousClock.Instant, force: Bool) throws -> [UInt64] {
+        guard log.signsCheckpoints else { return [] }
+        let size = try log.tree.size
+        var cut: [UInt64] = []
+        while true {
+            let (batched, seen) = state.withLock { state -> (UInt64, ContinuousClock.Instant) in
+                if state.oldestUnbatchedSeen == nil { state.oldestUnbatchedSeen = now }
+                return (state.batchedSize, state.oldestUnbatchedSeen ?? now)
+            }
+            guard size > batched else {
+                state.withLock { $0.oldestUnbatchedSeen = nil }
+                return cut
+            }
+            let end: UInt64
+            if size - batched >= UInt64(batch.maxLeaves) {
+                end = batched + UInt64(batch.maxLeaves)
+            } else if force || now - seen >= batch.maxAge {
+                end = size
+            } else {
+                return cut
+            }
+            // A checkpoint signed before batching existed may lie past `end`; never sign below it.
+            let target = min(size, max(end, log.lastSignedSize ?? 0))
+            try cutBatch(from: batched, to: target)
+            state.withLock { state in
+                state.batchedSize = target
+                if target == size { state.oldestUnbatchedSeen = nil }
+            }
+            cut.append(target)
+        }
+    }
+
+    private func cutBatch(from first: UInt64, to size: UInt64) throws {
+        let signed = try log.signCheckpoint(atSize: size)
+        let entries = try log.leafData(leaves: first..<size).map { OutboxEntry(leafIndex: $0.leafIndex, leafData: $0.leafData) }
+        try outbox.journal.write { transaction in
+            try log.recordCheckpoint(signed, in: transaction)
+            try outbox.enqueueBatch(
+                origin: log.origin, firstLeaf: first, treeSize: size, checkpointNote: signed.text, entries: entries, now: Date(), in: transaction)
+        }
+        log.forgetLeafData(first..<size)
+    }
+
+    /// Cuts batches until cancelled.
+    public func run() async {
+        let tick = min(batch.maxAge / 5, .milliseconds(50))
+        var lastStatus = ContinuousClock.now - .seconds(1)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: tick)
+            do {
+                let cut = try cutDueBatches()
+                if !cut.isEmpty {
+                    events(.cut(treeSizes: cut))
+                    logger.debug("batches cut", metadata: ["sizes": "\(cut)"])
+                }
+            } catch {
+                logger.error("ALARM: no checkpoint signed, no batch cut", metadata: ["reason": "\(error)"])
+            }
+            if ContinuousClock.now - lastStatus >= .milliseconds(500) {
+                lastStatus = .now
+                if let status = try? outbox.status() { events(.status(status, treeSize: (try? log.tree.size) ?? 0)) }
+            }
+        }
+    }
+}

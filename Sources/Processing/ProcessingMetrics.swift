@@ -1,0 +1,65 @@
+import CoreMetrics
+import DeviceProfiles
+import Synchronization
+
+/// The counters and gauges of ingest and processing, made by the gateway's metrics factory (a
+/// Prometheus registry of its own), so the stage needs no registry of its own.
+public final class ProcessingMetrics: Sendable {
+    public let messagesReceived: CoreMetrics.Counter
+    /// Journal transactions that stored received messages: messages ÷ commits is the group-commit factor.
+    public let inboxCommits: CoreMetrics.Counter
+    /// 11073 manager replies (AARE, confirmations, aborts) handed to the broker, or not.
+    public let managerRepliesSent: CoreMetrics.Counter
+    public let managerRepliesFailed: CoreMetrics.Counter
+    public let readingsDecoded: CoreMetrics.Counter
+    public let observationsStored: CoreMetrics.Counter
+    public let duplicatesDropped: CoreMetrics.Counter
+    public let implausibleReadings: CoreMetrics.Counter
+    public let observationsSigned: CoreMetrics.Counter
+    public let observationsLogged: CoreMetrics.Counter
+    /// Messages journaled but not processed yet.
+    public let backlog: CoreMetrics.Gauge
+    private let deadLetters: [DecodeError.Kind: CoreMetrics.Counter]
+    private let quarantines: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
+    private let refusals: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
+    private let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+        messagesReceived = Counter(label: "wardgate_messages_received_total", factory: factory)
+        inboxCommits = Counter(label: "wardgate_inbox_commits_total", factory: factory)
+        managerRepliesSent = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "sent")], factory: factory)
+        managerRepliesFailed = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "failed")], factory: factory)
+        readingsDecoded = Counter(label: "wardgate_readings_decoded_total", factory: factory)
+        observationsStored = Counter(label: "wardgate_observations_stored_total", factory: factory)
+        duplicatesDropped = Counter(label: "wardgate_duplicates_dropped_total", factory: factory)
+        implausibleReadings = Counter(label: "wardgate_readings_implausible_total", factory: factory)
+        observationsSigned = Counter(label: "wardgate_observations_signed_total", factory: factory)
+        observationsLogged = Counter(label: "wardgate_observations_logged_total", factory: factory)
+        backlog = Gauge(label: "wardgate_backlog_messages", factory: factory)
+        deadLetters = Dictionary(uniqueKeysWithValues: DecodeError.Kind.allCases.map {
+            ($0, Counter(label: "wardgate_dead_letters_total", dimensions: [("kind", $0.rawValue)], factory: factory))
+        })
+    }
+
+    func deadLettered(_ kind: DecodeError.Kind) { deadLetters[kind]?.increment() }
+
+    /// Messages not acknowledged because the journal refused them (quota, disk): the broker keeps them.
+    func refused(reason: String, messages: Int = 1) {
+        counter(in: refusals, label: "wardgate_messages_refused_total", reason: reason).increment(by: Int64(messages))
+    }
+
+    /// A reading kept unsigned because its device has no usable identity.
+    func quarantined(reason: String) {
+        counter(in: quarantines, label: "wardgate_readings_quarantined_total", reason: reason).increment()
+    }
+
+    private func counter(in counters: borrowing Mutex<[String: CoreMetrics.Counter]>, label: String, reason: String) -> CoreMetrics.Counter {
+        counters.withLock { counters in
+            if let counter = counters[reason] { return counter }
+            let counter = Counter(label: label, dimensions: [("reason", reason)], factory: factory)
+            counters[reason] = counter
+            return counter
+        }
+    }
+}
