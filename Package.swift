@@ -322,6 +322,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "ProcessingTests",
+            dependencies: [
+                "Processing", "Journal", "DeviceProfiles", "IEEE11073", "Simulation",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "LedgerTests",
             dependencies: [
                 "Ledger", "EmbeddedLedger", "Journal", "Transparency", "Processing", "TransparencyLog", "JSONDocument",

@@ -10,7 +10,14 @@ import Synchronization
 /// for us; the manager answers per 20601 (the device re-associates), and the learned extended
 /// configuration is still in the journal, so it is accepted at once.
 public final class ManagerSessions: Sendable {
-    private let sessions = Mutex<[String: ManagerSession]>([:])
+    /// A device's session and where its manager's messages go: the manager topic of the profile
+    /// whose topic brought the session's APDUs (timers fire with no APDU to say).
+    private struct Entry {
+        var session: ManagerSession
+        var replyTopic: String?
+    }
+
+    private let sessions = Mutex<[String: Entry]>([:])
     private let settings: ManagerSettings
     private let store: any ConfigurationStore
     private let clock = ContinuousClock()
@@ -25,25 +32,27 @@ public final class ManagerSessions: Sendable {
 
     private var now: Duration { clock.now - origin }
 
-    /// Feeds one APDU from `deviceKey` (the topic's device id) to its session.
-    func receive(_ bytes: [UInt8], deviceKey: String) -> ManagerResult {
+    /// Feeds one APDU from `deviceKey` (the topic's device id) to its session. `replyTopic` is
+    /// where the manager answers this device (its profile's manager topic; nil: nowhere).
+    func receive(_ bytes: [UInt8], deviceKey: String, replyTopic: String?) -> ManagerResult {
         sessions.withLock { sessions in
-            var session = sessions[deviceKey] ?? ManagerSession(settings: settings, store: store)
-            let result = session.receive(bytes, now: now)
-            sessions[deviceKey] = session
+            var entry = sessions[deviceKey] ?? Entry(session: ManagerSession(settings: settings, store: store), replyTopic: replyTopic)
+            entry.replyTopic = replyTopic
+            let result = entry.session.receive(bytes, now: now)
+            sessions[deviceKey] = entry
             return result
         }
     }
 
-    /// Runs the 20601 timers; returns what to send to which device.
-    func tick() -> [(deviceKey: String, result: ManagerResult)] {
+    /// Runs the 20601 timers; returns what to send to which device, and on which topic.
+    func tick() -> [(deviceKey: String, replyTopic: String?, result: ManagerResult)] {
         let now = self.now
         return sessions.withLock { sessions in
-            var results: [(String, ManagerResult)] = []
-            for (key, var session) in sessions {
-                guard let deadline = session.nextDeadline, deadline <= now else { continue }
-                results.append((key, session.tick(now: now)))
-                sessions[key] = session
+            var results: [(String, String?, ManagerResult)] = []
+            for (key, var entry) in sessions {
+                guard let deadline = entry.session.nextDeadline, deadline <= now else { continue }
+                results.append((key, entry.replyTopic, entry.session.tick(now: now)))
+                sessions[key] = entry
             }
             return results
         }

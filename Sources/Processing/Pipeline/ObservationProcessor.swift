@@ -208,9 +208,10 @@ public final class ObservationProcessor: Sendable {
     /// One IEEE 11073-20601 APDU through the device's manager session: the replies, the dead
     /// letters, and the readings still to be normalized and signed.
     private func stepSession(_ record: InboxRecord, profile: DeviceProfile, deviceId: String) -> RecordWork {
-        let result = managers.receive(record.payload, deviceKey: deviceId)
+        let replyTopic = (profile.managerTopic.flatMap { try? TopicPattern($0) })?.topic(forDevice: deviceId)
+        let result = managers.receive(record.payload, deviceKey: deviceId, replyTopic: replyTopic)
         var outcome = RecordOutcome()
-        if let replyTopic = (profile.managerTopic.flatMap { try? TopicPattern($0) })?.topic(forDevice: deviceId) {
+        if let replyTopic {
             outcome.replies = result.outgoing.map { Reply(topic: replyTopic, payload: $0) }
         }
         if let rejection = result.rejection {
@@ -271,14 +272,12 @@ public final class ObservationProcessor: Sendable {
         return JournalDeadLetter(inboxSeq: record.seq, topic: record.topic, deviceId: deviceId, kind: error.kind.rawValue, reason: error.reason)
     }
 
-    /// 20601 timeouts: an agent that stops answering gets the abort the standard prescribes.
+    /// 20601 timeouts: an agent that stops answering gets the abort the standard prescribes, on
+    /// the manager topic of the profile its session came through.
     private func runManagerTimers() {
-        let profiles = runtime.profiles
-        for (deviceKey, result) in managers.tick() where !result.outgoing.isEmpty {
-            guard let profile = profiles.profiles.first(where: { $0.format == .ieee11073 }),
-                let topic = profile.managerTopic.flatMap({ try? TopicPattern($0) })?.topic(forDevice: deviceKey)
-            else { continue }
-            for apdu in result.outgoing { replies.send(topic: topic, payload: apdu) }
+        for (_, replyTopic, result) in managers.tick() where !result.outgoing.isEmpty {
+            guard let replyTopic else { continue }
+            for apdu in result.outgoing { replies.send(topic: replyTopic, payload: apdu) }
         }
     }
 }

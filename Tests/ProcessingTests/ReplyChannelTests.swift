@@ -1,6 +1,5 @@
 import Foundation
-@testable import Gateway
-import Processing
+@testable import Processing
 import Synchronization
 import Testing
 
