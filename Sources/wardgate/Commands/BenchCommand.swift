@@ -41,8 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "text | json")
     var format: String = "text"
 
-    @Option(name: .long, help: "Device profile directory (default: the shipped DeviceProfiles).")
-    var profiles: String?
+    @OptionGroup var profiles: ShippedProfilesOption
 
     func validate() throws {
         guard rate > 0, devices > 0, devices <= 10_000, duration >= 1 else {
@@ -57,10 +56,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let kind = BenchOptions.Payload(rawValue: payload) ?? .json
-        guard let directory = profiles ?? CommandSupport.shippedProfilesDirectory() else {
-            CommandSupport.printError("cannot find the DeviceProfiles folder; run from the wardgate checkout or pass --profiles DIR")
-            throw ExitCode(1)
-        }
+        let directory = try profiles.directory()
         var options = BenchOptions(
             rate: rate, devices: devices, duration: duration, payload: kind,
             durability: Durability(rawValue: durability) ?? .process, findMax: findMax, profilesDirectory: directory)

@@ -18,11 +18,10 @@ struct ConfigCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check", abstract: "Validate a configuration file with its profiles and assignments.")
 
-        @Option(name: .long, help: "The configuration file (YAML).")
-        var config: String
+        @OptionGroup var configFile: ConfigFileOption
 
         func run() throws {
-            let settings = try CommandSupport.loadConfig(config)
+            let settings = try configFile.load()
             do {
                 let profiles = try ProfileSet.load(directory: settings.profilesDirectory)
                 let assignments = try AssignmentBook(path: settings.assignmentsFile)

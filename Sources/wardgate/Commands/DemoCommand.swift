@@ -21,8 +21,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Payloads per second per device.")
     var rate: Double = 1
 
-    @Option(name: .long, help: "Device profile directory (default: the shipped DeviceProfiles).")
-    var profiles: String?
+    @OptionGroup var profiles: ShippedProfilesOption
 
     func validate() throws {
         guard duration > 0, devices > 0, devices <= 10_000, rate > 0 else {
@@ -31,10 +30,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let directory = profiles ?? CommandSupport.shippedProfilesDirectory() else {
-            CommandSupport.printError("cannot find the DeviceProfiles folder; run from the wardgate checkout or pass --profiles DIR")
-            throw ExitCode(1)
-        }
+        let directory = try profiles.directory()
         let runner = DemoRunner(devices: devices, duration: duration, profilesDirectory: directory, ratePerDevice: rate)
         // Written unbuffered, so the live view shows up when piped too.
         let demo = Task { try await runner.run { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) } }

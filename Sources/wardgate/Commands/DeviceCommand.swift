@@ -16,11 +16,7 @@ struct DeviceCommand: ParsableCommand {
             abstract: "Issue a device certificate (new P-256 key in the keystore, or from a CSR). Re-enrolling rotates."
         )
 
-        @Option(help: "CA directory.")
-        var caDir: String
-
-        @Option(help: "Keystore directory of the gateway.")
-        var keystore: String
+        @OptionGroup var stores: CAAndKeystoreOptions
 
         @Option(help: "Device id (letters, digits, '.', '_', '-'; at most 64).")
         var device: String
@@ -28,14 +24,13 @@ struct DeviceCommand: ParsableCommand {
         @Option(help: "Certify the key of this PKCS#10 request instead of generating one.")
         var csr: String?
 
-        @Option(help: "Certificate validity in days.")
-        var validityDays: Int = Enrollment.defaultValidityDays
+        @OptionGroup var validity: ValidityOption
 
         func run() throws {
             try IdentityCLI.runReportingFailures {
-                let ca = try CertificateAuthority.open(directory: caDir)
+                let ca = try CertificateAuthority.open(directory: stores.caDir)
                 let outcome = try Enrollment.enroll(
-                    kind: .device, id: device, ca: ca, keystore: Keystore(directory: keystore), csrPath: csr, validityDays: validityDays
+                    kind: .device, id: device, ca: ca, keystore: Keystore(directory: stores.keystore), csrPath: csr, validityDays: validity.validityDays
                 )
                 IdentityCLI.printEnrollment(outcome)
             }
@@ -98,11 +93,7 @@ struct DeviceCommand: ParsableCommand {
             abstract: "Revoke a device's certificate and publish a new signed CRL to the CA and the keystore."
         )
 
-        @Option(help: "CA directory.")
-        var caDir: String
-
-        @Option(help: "Keystore directory.")
-        var keystore: String
+        @OptionGroup var stores: CAAndKeystoreOptions
 
         @Option(help: "Device id.")
         var device: String
@@ -116,9 +107,9 @@ struct DeviceCommand: ParsableCommand {
         func run() throws {
             let reason = try IdentityCLI.parseRevocationReason(reason)
             try IdentityCLI.runReportingFailures {
-                let ca = try CertificateAuthority.open(directory: caDir)
+                let ca = try CertificateAuthority.open(directory: stores.caDir)
                 let outcome = try Enrollment.revoke(
-                    kind: .device, id: device, reason: reason, ca: ca, keystore: Keystore(directory: keystore), serialHex: serial
+                    kind: .device, id: device, reason: reason, ca: ca, keystore: Keystore(directory: stores.keystore), serialHex: serial
                 )
                 let record = outcome.certificate
                 if outcome.wasAlreadyRevoked {

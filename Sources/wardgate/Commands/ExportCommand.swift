@@ -9,8 +9,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Print the journal's Observations as NDJSON or as a FHIR Bundle (collection).")
 
-    @Option(name: .long, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var configFile: ConfigFileOption
 
     @Option(name: .long, help: "Only Observations the gateway received at or after this RFC 3339 time.")
     var since: String?
@@ -31,7 +30,7 @@ struct ExportCommand: ParsableCommand {
             }
             sinceDate = parsed.date
         }
-        let settings = try CommandSupport.loadConfig(config)
+        let settings = try configFile.load()
         do {
             let journal = try Gateway.openJournal(settings)
             let observations = try journal.observations(issuedSince: sinceDate)

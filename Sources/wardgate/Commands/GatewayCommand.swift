@@ -13,23 +13,18 @@ struct GatewayCommand: ParsableCommand {
     struct Enroll: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issue the gateway certificate (new P-256 key in the keystore).")
 
-        @Option(help: "CA directory.")
-        var caDir: String
-
-        @Option(help: "Keystore directory.")
-        var keystore: String
+        @OptionGroup var stores: CAAndKeystoreOptions
 
         @Option(help: "Gateway id.")
         var id: String
 
-        @Option(help: "Certificate validity in days.")
-        var validityDays: Int = Enrollment.defaultValidityDays
+        @OptionGroup var validity: ValidityOption
 
         func run() throws {
             try IdentityCLI.runReportingFailures {
-                let ca = try CertificateAuthority.open(directory: caDir)
+                let ca = try CertificateAuthority.open(directory: stores.caDir)
                 let outcome = try Enrollment.enroll(
-                    kind: .gateway, id: id, ca: ca, keystore: Keystore(directory: keystore), validityDays: validityDays
+                    kind: .gateway, id: id, ca: ca, keystore: Keystore(directory: stores.keystore), validityDays: validity.validityDays
                 )
                 IdentityCLI.printEnrollment(outcome)
             }

@@ -13,8 +13,8 @@ struct LedgerCommand: ParsableCommand {
         subcommands: [LedgerKeyCommand.self, LedgerVerifyCommand.self, LedgerStatusCommand.self])
 
     /// Opens the configured embedded ledger (generating its key on first use, as the daemon would).
-    static func openLedger(configPath: String) throws -> EmbeddedLedger {
-        let settings = try CommandSupport.loadConfig(configPath)
+    static func openLedger(_ configFile: ConfigFileOption) throws -> EmbeddedLedger {
+        let settings = try configFile.load()
         var logger = Logger(label: "wardgate.ledger")
         logger.logLevel = .warning
         do {
@@ -31,11 +31,10 @@ struct LedgerKeyCommand: ParsableCommand {
         commandName: "key",
         abstract: "Print the embedded ledger's public key (PEM), which `wardgate verify --ledger-key` checks receipts with.")
 
-    @Option(name: .long, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var configFile: ConfigFileOption
 
     func run() throws {
-        let ledger = try LedgerCommand.openLedger(configPath: config)
+        let ledger = try LedgerCommand.openLedger(configFile)
         print(ledger.publicKeyPEM)
     }
 }
@@ -46,11 +45,10 @@ struct LedgerVerifyCommand: ParsableCommand {
         abstract: "Re-walk the embedded ledger's chain: heights, previous hashes, block hashes, entries, signatures.",
         discussion: "Exit 0 if the chain is intact; 1 naming the first bad block.")
 
-    @Option(name: .long, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var configFile: ConfigFileOption
 
     func run() throws {
-        let ledger = try LedgerCommand.openLedger(configPath: config)
+        let ledger = try LedgerCommand.openLedger(configFile)
         let report: ChainReport
         do {
             report = try ledger.verifyChain()
@@ -71,11 +69,10 @@ struct LedgerStatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the outbox: batches pending, anchored and refused, with the last error of each waiting one.")
 
-    @Option(name: .long, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var configFile: ConfigFileOption
 
     func run() throws {
-        let settings = try CommandSupport.loadConfig(config)
+        let settings = try configFile.load()
         do {
             let journal = try Gateway.openJournal(settings)
             let outbox = try Outbox(journal: journal)

@@ -26,14 +26,13 @@ public struct LogCommand: ParsableCommand {
             abstract: "Print the hex root hash of the first N leaves of a leaves file.",
             discussion: "Example: wardgate log root --leaves leaves.txt --size 7")
 
-        @Option(help: "File with one hex-encoded leaf (the leaf data) per line.")
-        var leaves: String
+        @OptionGroup var leavesFile: LeavesFileOption
 
         @Option(help: "Tree size (default: every leaf in the file).")
         var size: UInt64?
 
         func run() throws {
-            try LogCommand.perform { try LogTool.root(leaves: LogCommand.readLeaves(leaves), size: size) }
+            try LogCommand.perform { try LogTool.root(leaves: LogCommand.readLeaves(leavesFile.leaves), size: size) }
         }
     }
 
@@ -45,8 +44,7 @@ public struct LogCommand: ParsableCommand {
                 Example: wardgate log inclusion --leaves leaves.txt --index 3 --size 7
                 """)
 
-        @Option(help: "File with one hex-encoded leaf (the leaf data) per line.")
-        var leaves: String
+        @OptionGroup var leavesFile: LeavesFileOption
 
         @Option(help: "Zero-based index of the leaf to prove.")
         var index: UInt64
@@ -55,7 +53,7 @@ public struct LogCommand: ParsableCommand {
         var size: UInt64?
 
         func run() throws {
-            try LogCommand.perform { try LogTool.inclusion(leaves: LogCommand.readLeaves(leaves), index: index, size: size) }
+            try LogCommand.perform { try LogTool.inclusion(leaves: LogCommand.readLeaves(leavesFile.leaves), index: index, size: size) }
         }
     }
 
@@ -67,8 +65,7 @@ public struct LogCommand: ParsableCommand {
                 Example: wardgate log consistency --leaves leaves.txt --from 3 --to 7
                 """)
 
-        @Option(help: "File with one hex-encoded leaf (the leaf data) per line.")
-        var leaves: String
+        @OptionGroup var leavesFile: LeavesFileOption
 
         @Option(help: "The older (smaller) tree size.")
         var from: UInt64
@@ -77,7 +74,7 @@ public struct LogCommand: ParsableCommand {
         var to: UInt64
 
         func run() throws {
-            try LogCommand.perform { try LogTool.consistency(leaves: LogCommand.readLeaves(leaves), from: from, to: to) }
+            try LogCommand.perform { try LogTool.consistency(leaves: LogCommand.readLeaves(leavesFile.leaves), from: from, to: to) }
         }
     }
 

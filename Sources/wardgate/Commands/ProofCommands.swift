@@ -14,8 +14,7 @@ struct ProofCommand: ParsableCommand {
         abstract: "Print the proof bundle of one reading (Observation, JWS, device certificate, inclusion proof, signed checkpoint).",
         discussion: "Exit 1 when the reading is unknown, quarantined, or not yet covered by a signed checkpoint.")
 
-    @Option(name: .long, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var configFile: ConfigFileOption
 
     @Option(name: .long, help: "The Observation id.")
     var observation: String?
@@ -28,7 +27,7 @@ struct ProofCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = try CommandSupport.loadConfig(config)
+        let settings = try configFile.load()
         guard let identity = settings.identity else {
             CommandSupport.printError("the configuration has no identity section: no reading is signed, so none has a proof")
             throw ExitCode(1)

@@ -11,14 +11,13 @@ struct QuarantineCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List quarantined readings with the reason.")
 
-        @Option(name: .long, help: "The configuration file (YAML).")
-        var config: String
+        @OptionGroup var configFile: ConfigFileOption
 
         @Option(name: .long, help: "Only this device.")
         var device: String?
 
         func run() throws {
-            let settings = try CommandSupport.loadConfig(config)
+            let settings = try configFile.load()
             do {
                 let journal = try Gateway.openJournal(settings)
                 let quarantined = try journal.observations(deviceId: device, quarantinedOnly: true)

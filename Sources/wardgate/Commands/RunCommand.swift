@@ -17,11 +17,10 @@ struct RunCommand: AsyncParsableCommand {
             makes progress (see systemd/wardgate.service and docs/deployment.md).
             """)
 
-    @Option(name: .long, help: "The configuration file (YAML).")
-    var config: String
+    @OptionGroup var configFile: ConfigFileOption
 
     func run() async throws {
-        let settings = try CommandSupport.loadConfig(config)
+        let settings = try configFile.load()
         ServiceLogHandler.bootstrap(level: settings.logLevel, format: settings.logFormat)
         let logger = Logger(label: "wardgate")
         // Installed first, so a SIGTERM while waiting for the broker stops the daemon cleanly.
