@@ -103,10 +103,13 @@ public final class Gateway: Sendable {
         self.ledger = ledger
         forwarder = ledger.map { ledger in
             LedgerForwarder(
-                outbox: outbox, tree: log.tree, client: ledger,
+                outbox: outbox, tree: log.tree, client: TimedLedgerClient(ledger) { metrics.recordSubmit($0, $1) },
                 retry: Backoff(initial: config.ledger.retryInitial, maximum: config.ledger.retryMaximum, jitter: .full),
                 healthProbeInterval: config.ledger.healthProbe,
-                logger: logger, events: { metrics.record($0) })
+                logger: logger, events: { [leafIndex = log.leafIndex] event in
+                    metrics.record(event)
+                    metrics.recordAnchoring(event, leafIndex: leafIndex)
+                })
         }
         processor = ObservationProcessor(
             journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake, managers: managers, replies: replies, log: log)

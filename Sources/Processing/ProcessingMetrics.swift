@@ -19,6 +19,13 @@ public final class ProcessingMetrics: Sendable {
     public let observationsLogged: CoreMetrics.Counter
     /// Messages journaled but not processed yet.
     public let backlog: CoreMetrics.Gauge
+    /// Histograms, from the time a message was received (stamped as it is read from the socket,
+    /// journaled with it): until its commit made it durable; until its Observations were signed
+    /// and logged. Their buckets are the factory owner's (`PipelineHistograms` in Gateway).
+    public let receivedToDurable: CoreMetrics.Timer
+    public let receivedToLogged: CoreMetrics.Timer
+    /// Messages per inbox commit (the group-commit factor, as a distribution).
+    public let inboxCommitSize: CoreMetrics.Recorder
     private let deadLetters: [DecodeError.Kind: CoreMetrics.Counter]
     private let quarantines: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     private let refusals: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
@@ -37,6 +44,9 @@ public final class ProcessingMetrics: Sendable {
         observationsSigned = Counter(label: "wardgate_observations_signed_total", factory: factory)
         observationsLogged = Counter(label: "wardgate_observations_logged_total", factory: factory)
         backlog = Gauge(label: "wardgate_backlog_messages", factory: factory)
+        receivedToDurable = Timer(label: ProcessingMetrics.receivedToDurableName, factory: factory)
+        receivedToLogged = Timer(label: ProcessingMetrics.receivedToLoggedName, factory: factory)
+        inboxCommitSize = Recorder(label: ProcessingMetrics.inboxCommitSizeName, aggregate: true, factory: factory)
         deadLetters = Dictionary(uniqueKeysWithValues: DecodeError.Kind.allCases.map {
             ($0, Counter(label: "wardgate_dead_letters_total", dimensions: [("kind", $0.rawValue)], factory: factory))
         })

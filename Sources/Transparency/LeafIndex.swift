@@ -67,6 +67,17 @@ public struct LeafIndex: Sendable {
         }
     }
 
+    /// When the message behind each leaf of `range` was received (the inbox row's time, kept
+    /// as the Observation's `issued_at_ms`), in leaf order; leaves already pruned are missing.
+    public func receivedAtMs(leaves range: Range<UInt64>) throws(JournalError) -> [Int64] {
+        try journal.read { transaction in
+            try Int64.fetchAll(
+                transaction.database,
+                sql: "SELECT issued_at_ms FROM observation WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
+                arguments: [Int64(range.lowerBound), Int64(range.upperBound)])
+        }
+    }
+
     /// The last leaf of each reading (device, device time) that has one.
     public func lastLeafIndexByReading() throws(JournalError) -> [ReadingKey: UInt64] {
         try journal.read { transaction in

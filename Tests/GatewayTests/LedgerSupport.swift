@@ -42,9 +42,10 @@ struct LedgerWard {
         return config
     }
 
-    /// The same gateway as a configuration file, for `wardgate run` and `wardgate ledger`.
-    func writeConfigFile(brokerPort: Int, clientId: String) throws -> String {
-        let yaml = """
+    /// The same gateway as a configuration file, for `wardgate run` and `wardgate ledger`; with
+    /// `httpPort`, the staff API listens on it.
+    func writeConfigFile(brokerPort: Int, clientId: String, httpPort: Int? = nil) throws -> String {
+        var yaml = """
             gateway: {id: test-ward, stateDirectory: \(directory)/state}
             mqtt: {host: 127.0.0.1, port: \(brokerPort), clientId: \(clientId), protocol: 5, reconnect: {initial: 50ms, maximum: 500ms}}
             profiles: {directory: \(TestSupport.shippedProfiles)}
@@ -55,7 +56,9 @@ struct LedgerWard {
             batch: {maxLeaves: 200, maxAge: 200ms}
             ledger: {kind: embedded, path: \(ledgerPath), retry: {initial: 50ms, maximum: 1s}, healthProbe: 100ms}
             logging: {level: info}
+
             """
+        if let httpPort { yaml += "http: {listen: 127.0.0.1:\(httpPort)}\n" }
         let path = directory + "/wardgate.yml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return path

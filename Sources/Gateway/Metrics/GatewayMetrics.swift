@@ -25,11 +25,18 @@ public final class GatewayMetrics: Sendable {
     let ledgerFailedBatches: CoreMetrics.Gauge
     let logTreeSize: CoreMetrics.Gauge
     let anchoredTreeSize: CoreMetrics.Gauge
+    /// Histograms (buckets in `PipelineHistograms`): received until anchored, per leaf; each
+    /// ledger submit by how it ended.
+    let receivedToAnchored: CoreMetrics.Timer
+    let ledgerSubmitDurations: [LedgerSubmitResult: CoreMetrics.Timer]
     private let factory: PrometheusMetricsFactory
 
     public init() {
         registry = PrometheusCollectorRegistry()
-        factory = PrometheusMetricsFactory(registry: registry)
+        var prometheus = PrometheusMetricsFactory(registry: registry)
+        prometheus.durationHistogramBuckets = PipelineHistograms.durationBuckets
+        prometheus.valueHistogramBuckets = PipelineHistograms.valueBuckets
+        factory = prometheus
         processing = ProcessingMetrics(factory: factory)
         checkpointsSigned = Counter(label: "wardgate_checkpoints_signed_total", factory: factory)
         batchesCut = Counter(label: "wardgate_ledger_batches_cut_total", factory: factory)
@@ -43,6 +50,10 @@ public final class GatewayMetrics: Sendable {
         ledgerFailedBatches = Gauge(label: "wardgate_ledger_failed_batches", factory: factory)
         logTreeSize = Gauge(label: "wardgate_log_tree_size", factory: factory)
         anchoredTreeSize = Gauge(label: "wardgate_ledger_anchored_tree_size", factory: factory)
+        receivedToAnchored = Timer(label: PipelineHistograms.receivedToAnchoredName, factory: prometheus)
+        ledgerSubmitDurations = Dictionary(uniqueKeysWithValues: LedgerSubmitResult.allCases.map {
+            ($0, Timer(label: PipelineHistograms.ledgerSubmitName, dimensions: [("result", $0.rawValue)], factory: prometheus))
+        })
         ledgerAvailable.record(1)
     }
 

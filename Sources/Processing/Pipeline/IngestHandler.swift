@@ -24,6 +24,7 @@ public struct IngestHandler: Sendable {
             try journal.appendInbox(messages.map { InboxMessage(topic: $0.topic, payload: $0.payload, qos: $0.qos, receivedAt: $0.receivedAt) })
             metrics.messagesReceived.increment(by: Int64(messages.count))
             metrics.inboxCommits.increment()
+            metrics.recordInboxCommit(messages, durableAt: Date())
             wake.signal()
             return .stored
         } catch {

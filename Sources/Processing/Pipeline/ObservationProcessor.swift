@@ -78,11 +78,15 @@ public final class ObservationProcessor: Sendable {
         }
         let log = self.log
         let logged = Mutex(0)
+        let loggedReceivedAtMs = Mutex<[Int64]>([])
         let canonical = batch.canonicalObservations
         let outcome = try journal.commitProcessed(upTo: last.seq, observations: batch.entries, deadLetters: batch.letters) { transaction, inserted in
             let count = try log?.committing(inserted, canonicalObservations: canonical, in: transaction) ?? 0
             logged.withLock { $0 = count }
+            // The log appends exactly the inserted signed ones.
+            if count > 0 { loggedReceivedAtMs.withLock { $0 = inserted.compactMap { $0.signature == nil ? nil : $0.issuedAtMs } } }
         }
+        metrics.recordLogged(receivedAtMs: loggedReceivedAtMs.withLock { $0 }, loggedAt: Date())
         metrics.observationsLogged.increment(by: Int64(logged.withLock { $0 }))
         metrics.readingsDecoded.increment(by: Int64(batch.entries.count))
         metrics.observationsStored.increment(by: Int64(outcome.inserted))
