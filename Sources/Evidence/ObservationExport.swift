@@ -3,29 +3,46 @@ import Foundation
 import JSONDocument
 import Journal
 
-/// `wardgate export`: the journal's Observations as NDJSON or a FHIR Bundle (collection).
+/// `wardgate export`: the journal's Observations and their signature Provenances as NDJSON
+/// (FHIR Bulk Data style: one resource per line) or a FHIR Bundle (collection).
 public enum ObservationExport {
     public enum Format: String, Sendable, CaseIterable {
         case ndjson
         case bundle
     }
 
-    /// Writes to `write` line by line (NDJSON) or as one Bundle document. Each signed Observation
-    /// is followed by its Provenance, which carries the device's JWS (`signature.data`).
-    public static func export(_ observations: [StoredObservation], format: Format, write: (String) -> Void) throws(JSONParseError) {
+    /// Which resources go out: the Observations, the Provenances (one per signed Observation,
+    /// carrying the device's JWS), or both, each Provenance right after its Observation.
+    public enum Resources: String, Sendable, CaseIterable {
+        case observation
+        case provenance
+        case all
+
+        var observations: Bool { self != .provenance }
+        var provenances: Bool { self != .observation }
+    }
+
+    /// Writes to `write` line by line (NDJSON) or as one Bundle document. With `.all`, each
+    /// signed Observation is followed by its Provenance, which carries the device's JWS
+    /// (`signature.data`); a quarantined one has none.
+    public static func export(
+        _ observations: [StoredObservation], format: Format, resources: Resources = .all, write: (String) -> Void
+    ) throws(JSONParseError) {
         switch format {
         case .ndjson:
             for observation in observations {
-                write(String(decoding: observation.resource, as: UTF8.self))
-                if let provenance = provenance(for: observation) { write(provenance.serialized) }
+                if resources.observations { write(String(decoding: observation.resource, as: UTF8.self)) }
+                if resources.provenances, let provenance = provenance(for: observation) { write(provenance.serialized) }
             }
         case .bundle:
             var entries: [JSONValue] = []
             entries.reserveCapacity(observations.count * 2)
             for observation in observations {
-                let resource = try JSONParser.parse(observation.resource)
-                entries.append(["fullUrl": .string(fullUrl(observation.id)), "resource": resource])
-                if let provenance = provenance(for: observation) {
+                if resources.observations {
+                    let resource = try JSONParser.parse(observation.resource)
+                    entries.append(["fullUrl": .string(fullUrl(observation.id)), "resource": resource])
+                }
+                if resources.provenances, let provenance = provenance(for: observation) {
                     entries.append(["fullUrl": .string(fullUrl(observation.id, provenance: true)), "resource": provenance])
                 }
             }
