@@ -66,7 +66,7 @@ struct JournalCompatibilityTests {
         #expect(status.anchoredSize == 85 && status.pendingBatches == 0)
     }
 
-    @Test("a proof bundle built from the old journal verifies offline: signature, certificate, checkpoint, inclusion, receipt")
+    @Test("a proof bundle built from the old journal (no iat) verifies offline, every check, as it did before")
     func oldReadingsStillProve() async throws {
         let (journal, directory) = try Self.copiedJournal()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -79,5 +79,8 @@ struct JournalCompatibilityTests {
         #expect(checks.map(\.name) == ProofVerification.checkNames)
         let failed = checks.filter { !$0.passed }
         #expect(failed.isEmpty, "\(failed)")
+        // Signed before the JWS carried iat: judged, as it always was, at the reading's effectiveDateTime.
+        #expect(try JWSVerifier.parse(try #require(bundle["jws"]?.stringValue)).header.signedAt == nil)
+        #expect(checks.first { $0.name == "device-certificate" }?.detail.contains("effectiveDateTime") == true)
     }
 }

@@ -94,12 +94,7 @@ public enum ProvenanceBuilder {
             let jws = String(data: decoded, encoding: .utf8),
             let when = signature["when"]?.stringValue, let signedAt = FHIRInstant.parse(when)
         else { return nil }
-        var signer: IdentityName?
-        if let urn = signature["who"]?["identifier"]?["value"]?.stringValue {
-            for kind in [IdentityKind.device, .gateway] where urn.hasPrefix(kind.urnPrefix) {
-                signer = IdentityName(kind: kind, id: String(urn.dropFirst(kind.urnPrefix.count)))
-            }
-        }
+        let signer = signature["who"]?["identifier"]?["value"]?.stringValue.flatMap { IdentityName(urn: $0) }
         return SignatureFields(
             jws: jws,
             signedAt: signedAt,

@@ -14,6 +14,17 @@ public struct IdentityName: Sendable, Hashable, CustomStringConvertible {
     public static func gateway(_ id: String) -> IdentityName { IdentityName(kind: .gateway, id: id) }
 
     public var description: String { "\(kind) \"\(id)\"" }
+
+    /// `urn:wardgate:device:<id>` or `urn:wardgate:gateway:<id>`, as in certificate SANs and Provenance.
+    public var urn: String { kind.urnPrefix + id }
+
+    /// The identity a wardgate URN names; nil for any other text (or an empty id).
+    public init?(urn: String) {
+        guard let kind = [IdentityKind.device, .gateway].first(where: { urn.hasPrefix($0.urnPrefix) }),
+            urn.count > kind.urnPrefix.count
+        else { return nil }
+        self.init(kind: kind, id: String(urn.dropFirst(kind.urnPrefix.count)))
+    }
 }
 
 /// Why the registry will not sign for an identity right now. Each message says what to do.

@@ -4,7 +4,7 @@ import X509
 
 /// Offline verification of a signed Observation, for `wardgate verify`: resolve the JWS's
 /// `x5t#S256` to a certificate, verify the ES256 signature over the Observation's JCS bytes, then
-/// verify the certificate to the CA at the signing time (with the CRL when there is one).
+/// verify the certificate to the CA at the signing time, the JWS `iat` (with the CRL when there is one).
 public struct SignatureVerifier: Sendable {
     public struct Verified: Sendable {
         public var name: IdentityName
@@ -54,7 +54,8 @@ public struct SignatureVerifier: Sendable {
 
     public func certificate(forThumbprint thumbprint: String) -> Certificate? { certificates[thumbprint] }
 
-    /// - Parameter signedAt: when the signature was made (the Provenance `signature.when`).
+    /// - Parameter signedAt: when the signature was made (the Provenance `signature.when`); used only
+    ///   when the JWS has no `iat` (signatures made before it existed), which otherwise decides.
     public func verify(jws: String, observation: JSONValue, signedAt: Date) async -> Result<Verified, Failure> {
         let payload: [UInt8]
         do {
@@ -88,7 +89,9 @@ public struct SignatureVerifier: Sendable {
             return .failure(.identityMismatch(keyID: header.keyID, certificateURNs: urns))
         }
         let name = IdentityName(kind: kind, id: keyID)
-        switch await ChainVerification.verify(certificate, anchor: anchor, at: signedAt, crl: crl, expecting: name) {
+        // The signing time inside the signature wins; `signedAt` is for signatures made before `iat`.
+        let time = header.signedAt.map(SigningTimePolicy.standard.date(ofSigningTime:)) ?? signedAt
+        switch await ChainVerification.verify(certificate, anchor: anchor, at: time, crl: crl, expecting: name) {
         case .success: return .success(Verified(name: name, certificate: certificate, header: header))
         case .failure(let failure): return .failure(.chain(failure))
         }

@@ -49,8 +49,8 @@ public enum CertificateCoding {
         try certificate(fromFileBytes: try SecureFile.read(path), path: path)
     }
 
-    /// The identity URN in a certificate's SAN (`urn:wardgate:device:<id>`), if there is one.
-    static func wardgateURNs(_ certificate: Certificate) -> [String] {
+    /// Every wardgate URN in a certificate's SAN (`urn:wardgate:device:<id>`); a wardgate certificate has exactly one.
+    public static func wardgateURNs(_ certificate: Certificate) -> [String] {
         guard let names = try? certificate.extensions.subjectAlternativeNames else { return [] }
         return names.compactMap { name in
             if case .uniformResourceIdentifier(let uri) = name, uri.hasPrefix("urn:wardgate:") { return uri }

@@ -7,9 +7,12 @@ import Logging
 /// Signs each Observation with its device's key, or says why it cannot (quarantine).
 ///
 /// The JWS payload is the RFC 8785 canonical form of exactly the Observation that is journaled,
-/// so any JOSE library can verify an exported Observation after canonicalizing it.
+/// so any JOSE library can verify an exported Observation after canonicalizing it. The protected
+/// header carries the signing time (`iat`): the registry decides at that time, by the same
+/// `SigningTimePolicy` every verifier applies to it; the device's own clock plays no part.
 struct ObservationSigning: Sendable {
     let registry: IdentityRegistry?
+    let timePolicy = SigningTimePolicy.standard
     let metrics: ProcessingMetrics
     let logger: Logger
     /// One line per device and reason per hour: a ward of unenrolled devices must not flood the log.
@@ -32,7 +35,7 @@ struct ObservationSigning: Sendable {
         case .success(let signer):
             do {
                 let payload = try JCS.canonicalize(resource)
-                let jws = try signer.sign(payload)
+                let jws = try signer.sign(payload, signedAt: timePolicy.signingTime(at: now))
                 metrics.observationsSigned.increment()
                 return .signed(
                     ObservationSignature(

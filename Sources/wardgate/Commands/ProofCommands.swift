@@ -50,7 +50,7 @@ struct ProofCommand: ParsableCommand {
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check a proof bundle offline: signature, device certificate, checkpoint signature, inclusion, receipt.",
+        abstract: "Check a proof bundle offline: signature, signer, device certificate at the signing time, checkpoint signature, inclusion, receipt, signing time.",
         discussion: "Prints each check as passed or failed. Exit 0 only if all pass; 1 otherwise, naming the first failing check. Needs no network and no gateway state.")
 
     @Argument(help: "The proof bundle (JSON file).")
