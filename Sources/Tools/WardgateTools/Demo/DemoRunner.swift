@@ -37,29 +37,10 @@ public struct DemoRunner: Sendable {
         output("private mosquitto on 127.0.0.1:\(broker.port), state in \(workDirectory)")
 
         let simulated = SimulatedWard.devices(count: devices)
-        let keystore = workDirectory + "/keys"
         let cuffSystemId = SystemId(0x0022_0922_5808_03CC)
-        try DemoRunner.enroll(deviceIds: simulated.map(\.id) + [PHDDeviceIdentifier.value(for: cuffSystemId)], caDirectory: workDirectory + "/ca", keystore: keystore)
-        output("temporary ward CA in \(workDirectory)/ca; \(simulated.count) devices enrolled; \(DemoRunner.unenrolledDevice) is not (its readings are quarantined)")
-
-        let config = GatewayConfig(
-            gatewayId: "demo-ward", stateDirectory: workDirectory + "/state",
-            mqtt: MQTTSettings(port: broker.port, clientId: "wardgate-demo"), profilesDirectory: profilesDirectory,
-            identity: .init(keystore: keystore),
-            log: .init(origin: "wardgate/demo.example/demo-ward",
-                       gatewayCertificate: Keystore(directory: keystore).certificatePath(kind: .gateway, id: "demo-ward"),
-                       gatewayKey: Keystore(directory: keystore).keyPath(kind: .gateway, id: "demo-ward")))
-        // The embedded ledger, wrapped so the demo can cut it off for a while and show the
-        // outbox holding batches and draining them in order when it returns.
-        let embedded = try Gateway.embeddedLedger(config: config, logger: logger)
-        let ledger = OutageSimulatingLedger(wrapping: embedded)
-        let gateway = try Gateway(config: config, logger: logger, ledger: ledger)
-        gateway.start()
-        output("embedded ledger at \(embedded.path) (key id \(embedded.keyID)); batches of up to \(config.batch.maxLeaves) leaves or \(config.batch.maxAge)")
-        guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
-            await gateway.stop()
-            throw SimulationError.broker("the gateway could not subscribe on the private broker")
-        }
+        let (gateway, embedded, ledger) = try await startGateway(
+            workDirectory: workDirectory, brokerPort: broker.port, enrolling: simulated.map(\.id) + [PHDDeviceIdentifier.value(for: cuffSystemId)],
+            logger: logger, output: output)
 
         let ward = try SimulatedWard(devices: simulated, brokerPort: broker.port, logger: logger)
         defer { ward.stop() }
@@ -76,13 +57,66 @@ public struct DemoRunner: Sendable {
             output("11073 blood-pressure cuff did not associate; continuing without it")
         }
 
+        let started = Date()
+        let publisher = publish(ward: ward, cuff: cuff)
+        let reporter = report(gateway: gateway, ledger: ledger, since: started, output: output)
+        let published: Int
+        do {
+            published = try await withTaskCancellationHandler {
+                try await publisher.value
+            } onCancel: {
+                publisher.cancel()
+            }
+        } catch {
+            published = 0
+        }
+        _ = await ward.waitForPublishes(timeout: .seconds(10))
+        if cuff.state == .operating { _ = try? await cuff.release(timeout: .seconds(5)) }
+        try? await Task.sleep(for: .milliseconds(500))
+        reporter.cancel()
+        ledger.isDown = false
+        return try await finish(gateway: gateway, embedded: embedded, published: published, since: started)
+    }
+
+    /// A temporary ward CA with the devices enrolled, and a signing, logging gateway anchoring
+    /// in an embedded ledger the demo can cut off.
+    private func startGateway(
+        workDirectory: String, brokerPort: Int, enrolling deviceIds: [String], logger: Logger, output: @Sendable (String) -> Void
+    ) async throws -> (Gateway, EmbeddedLedger, OutageSimulatingLedger) {
+        let keystore = workDirectory + "/keys"
+        try DemoRunner.enroll(deviceIds: deviceIds, caDirectory: workDirectory + "/ca", keystore: keystore)
+        output("temporary ward CA in \(workDirectory)/ca; \(devices) devices enrolled; \(DemoRunner.unenrolledDevice) is not (its readings are quarantined)")
+
+        let config = GatewayConfig(
+            gatewayId: "demo-ward", stateDirectory: workDirectory + "/state",
+            mqtt: MQTTSettings(port: brokerPort, clientId: "wardgate-demo"), profilesDirectory: profilesDirectory,
+            identity: .init(keystore: keystore),
+            log: .init(origin: "wardgate/demo.example/demo-ward",
+                       gatewayCertificate: Keystore(directory: keystore).certificatePath(kind: .gateway, id: "demo-ward"),
+                       gatewayKey: Keystore(directory: keystore).keyPath(kind: .gateway, id: "demo-ward")))
+        // The embedded ledger, wrapped so the demo can cut it off for a while and show the
+        // outbox holding batches and draining them in order when it returns.
+        let embedded = try Gateway.embeddedLedger(config: config, logger: logger)
+        let ledger = OutageSimulatingLedger(wrapping: embedded)
+        let gateway = try Gateway(config: config, logger: logger, ledger: ledger)
+        gateway.start()
+        output("embedded ledger at \(embedded.path) (key id \(embedded.keyID)); batches of up to \(config.batch.maxLeaves) leaves or \(config.batch.maxAge)")
+        guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
+            await gateway.stop()
+            throw SimulationError.broker("the gateway could not subscribe on the private broker")
+        }
+        return (gateway, embedded, ledger)
+    }
+
+    /// The ward's rounds, with a faulty wearable, an unenrolled visitor and the cuff's reports
+    /// mixed in; the task's value is how many payloads the ward published.
+    private func publish(ward: SimulatedWard, cuff: MQTTPersonalHealthAgent) -> Task<Int, any Error> {
         let rounds = max(1, Int(duration * ratePerDevice))
         let faultyTopic = "wards/demo-ward/devices/bed-99-faulty/vitals"
         var visitor = SimulatedDevice(id: DemoRunner.unenrolledDevice, kind: .wearableJSON, seed: 4242)
         let visitorTopic = visitor.topic
         let visitorPayloads = (0..<rounds).map { visitor.nextPayload(at: Date().addingTimeInterval(Double($0))) }
-        let started = Date()
-        let publisher = Task {
+        return Task { [ratePerDevice] in
             try await ward.run(rounds: rounds, roundsPerSecond: ratePerDevice) { round, _, _ in
                 // One faulty wearable: every fifth round it sends a truncated payload, which is
                 // dead-lettered while every other device keeps flowing.
@@ -92,8 +126,13 @@ public struct DemoRunner: Sendable {
                 if round % 3 == 0, cuff.state == .operating { _ = try? cuff.sendMeasurement() }
             }
         }
+    }
+
+    /// The live view, once a second; in runs of 10 s or more, a simulated ledger outage from
+    /// 40 % to 60 % of the time.
+    private func report(gateway: Gateway, ledger: OutageSimulatingLedger, since started: Date, output: @escaping @Sendable (String) -> Void) -> Task<Void, Never> {
         let outage = duration >= 10 ? (start: duration * 0.4, end: duration * 0.6) : nil
-        let reporter = Task {
+        return Task {
             var previous = 0.0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
@@ -112,24 +151,13 @@ public struct DemoRunner: Sendable {
                 previous = stored
             }
         }
-        let published: Int
-        do {
-            published = try await withTaskCancellationHandler {
-                try await publisher.value
-            } onCancel: {
-                publisher.cancel()
-            }
-        } catch {
-            published = 0
-        }
-        _ = await ward.waitForPublishes(timeout: .seconds(10))
-        if cuff.state == .operating { _ = try? await cuff.release(timeout: .seconds(5)) }
-        try? await Task.sleep(for: .milliseconds(500))
-        reporter.cancel()
-        ledger.isDown = false
+    }
+
+    /// Processes and anchors what is left (waiting up to 10 s for the forwarder), stops the
+    /// gateway, and sums up.
+    private func finish(gateway: Gateway, embedded: EmbeddedLedger, published: Int, since started: Date) async throws -> DemoSummary {
         try? gateway.drain()
         _ = try? gateway.cutBatches(force: true)
-        // Give the forwarder a moment to anchor the last batches.
         let anchorDeadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < anchorDeadline, let status = try? gateway.outboxStatus(), status.pendingBatches > 0 {
             try? await Task.sleep(for: .milliseconds(100))
