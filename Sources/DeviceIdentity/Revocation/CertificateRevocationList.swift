@@ -29,86 +29,103 @@ public struct CertificateRevocationList: Sendable, Hashable {
 
     public init(derEncoded bytes: [UInt8]) throws(IdentityError) {
         do {
-            let root = try DER.parse(bytes)
-            guard case .constructed(let top) = root.content, root.identifier == .sequence else {
-                throw ASN1Error.unexpectedFieldType(root.identifier)
-            }
-            let parts = Array(top)
-            guard parts.count == 3 else { throw ASN1Error.invalidASN1Object(reason: "CertificateList must have 3 fields") }
-            let tbsNode = parts[0]
-            let outerAlgorithm = try SignatureAlgorithms.parseIdentifierOID(parts[1])
-            let bitString = try ASN1BitString(derEncoded: parts[2])
-            guard bitString.paddingBits == 0 else { throw ASN1Error.invalidASN1Object(reason: "signature has padding bits") }
+            let (tbsNode, outerAlgorithm, signature) = try Self.parseCertificateList(bytes)
+            let tbs = try TBSCertList(tbsNode, outerAlgorithm: outerAlgorithm)
+            self.issuer = tbs.issuer
+            self.thisUpdate = tbs.thisUpdate
+            self.nextUpdate = tbs.nextUpdate
+            self.crlNumber = tbs.crlNumber
+            self.authorityKeyIdentifier = tbs.authorityKeyIdentifier
+            self.revokedCertificates = tbs.revoked
+            self.derBytes = bytes
+            self.tbsBytes = Array(tbsNode.encodedBytes)
+            self.signatureAlgorithmOID = outerAlgorithm
+            self.signatureBytes = signature
+            var index: [[UInt8]: Int] = [:]
+            for (position, entry) in tbs.revoked.enumerated() where index[entry.serial] == nil { index[entry.serial] = position }
+            self.bySerial = index
+        } catch let error as IdentityError {
+            throw error
+        } catch {
+            throw .malformedFile(path: "CRL", reason: "not a valid X.509 CRL (\(error))")
+        }
+    }
 
-            guard case .constructed(let tbsChildren) = tbsNode.content, tbsNode.identifier == .sequence else {
-                throw ASN1Error.unexpectedFieldType(tbsNode.identifier)
+    /// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }.
+    private static func parseCertificateList(_ bytes: [UInt8]) throws -> (tbs: ASN1Node, algorithm: ASN1ObjectIdentifier, signature: [UInt8]) {
+        let root = try DER.parse(bytes)
+        guard case .constructed(let top) = root.content, root.identifier == .sequence else {
+            throw ASN1Error.unexpectedFieldType(root.identifier)
+        }
+        let parts = Array(top)
+        guard parts.count == 3 else { throw ASN1Error.invalidASN1Object(reason: "CertificateList must have 3 fields") }
+        let algorithm = try SignatureAlgorithms.parseIdentifierOID(parts[1])
+        let bitString = try ASN1BitString(derEncoded: parts[2])
+        guard bitString.paddingBits == 0 else { throw ASN1Error.invalidASN1Object(reason: "signature has padding bits") }
+        return (parts[0], algorithm, Array(bitString.bytes))
+    }
+
+    /// The fields of a TBSCertList (RFC 5280, 5.1.2), in their order, each optional one only
+    /// where it may be; anything left over is an error.
+    private struct TBSCertList {
+        let issuer: DistinguishedName
+        let thisUpdate: Date
+        var nextUpdate: Date?
+        var revoked: [RevokedCertificate] = []
+        var crlNumber: Int?
+        var authorityKeyIdentifier: [UInt8]?
+
+        init(_ node: ASN1Node, outerAlgorithm: ASN1ObjectIdentifier) throws {
+            guard case .constructed(let children) = node.content, node.identifier == .sequence else {
+                throw ASN1Error.unexpectedFieldType(node.identifier)
             }
-            var fields = Array(tbsChildren)[...]
+            var fields = Array(children)[...]
             if let first = fields.first, first.identifier == .integer {
                 let version = try Int(derEncoded: first)
                 guard version == 1 else { throw ASN1Error.invalidASN1Object(reason: "unsupported CRL version \(version + 1)") }
                 fields = fields.dropFirst()
             }
             guard let algorithmNode = fields.popFirst() else { throw ASN1Error.truncatedASN1Field() }
-            let innerAlgorithm = try SignatureAlgorithms.parseIdentifierOID(algorithmNode)
-            guard innerAlgorithm == outerAlgorithm else {
+            guard try SignatureAlgorithms.parseIdentifierOID(algorithmNode) == outerAlgorithm else {
                 throw ASN1Error.invalidASN1Object(reason: "inner and outer signature algorithms differ")
             }
             guard let issuerNode = fields.popFirst() else { throw ASN1Error.truncatedASN1Field() }
-            let issuer = try DistinguishedName(derEncoded: issuerNode)
+            issuer = try DistinguishedName(derEncoded: issuerNode)
             guard let thisUpdateNode = fields.popFirst(), ASN1Time.isTime(thisUpdateNode) else {
                 throw ASN1Error.invalidASN1Object(reason: "missing thisUpdate")
             }
-            let thisUpdate = try ASN1Time.parse(thisUpdateNode)
-            var nextUpdate: Date?
+            thisUpdate = try ASN1Time.parse(thisUpdateNode)
             if let node = fields.first, ASN1Time.isTime(node) {
                 nextUpdate = try ASN1Time.parse(node)
                 fields = fields.dropFirst()
             }
-            var revoked: [RevokedCertificate] = []
             if let node = fields.first, node.identifier == .sequence {
-                revoked = try Self.parseEntries(node)
+                revoked = try CertificateRevocationList.parseEntries(node)
                 fields = fields.dropFirst()
             }
-            var crlNumber: Int?
-            var aki: [UInt8]?
             if let node = fields.first, node.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
                 fields = fields.dropFirst()
-                let extensions = try DER.explicitlyTagged(node, tagNumber: 0, tagClass: .contextSpecific) { inner in
-                    try DER.sequence(of: Certificate.Extension.self, identifier: .sequence, rootNode: inner)
-                }
-                for ext in extensions {
-                    switch ext.oid {
-                    case CRLBuilder.crlNumberOID:
-                        crlNumber = try? Int(derEncoded: ext.value)
-                    case .X509ExtensionID.authorityKeyIdentifier:
-                        aki = (try AuthorityKeyIdentifier(ext)).keyIdentifier.map(Array.init)
-                    default:
-                        if ext.critical {
-                            throw ASN1Error.invalidASN1Object(reason: "unsupported critical CRL extension \(ext.oid)")
-                        }
-                    }
-                }
+                try readExtensions(node)
             }
             guard fields.isEmpty else { throw ASN1Error.invalidASN1Object(reason: "unexpected fields in TBSCertList") }
+        }
 
-            self.issuer = issuer
-            self.thisUpdate = thisUpdate
-            self.nextUpdate = nextUpdate
-            self.crlNumber = crlNumber
-            self.authorityKeyIdentifier = aki
-            self.revokedCertificates = revoked
-            self.derBytes = bytes
-            self.tbsBytes = Array(tbsNode.encodedBytes)
-            self.signatureAlgorithmOID = outerAlgorithm
-            self.signatureBytes = Array(bitString.bytes)
-            var index: [[UInt8]: Int] = [:]
-            for (position, entry) in revoked.enumerated() where index[entry.serial] == nil { index[entry.serial] = position }
-            self.bySerial = index
-        } catch let error as IdentityError {
-            throw error
-        } catch {
-            throw .malformedFile(path: "CRL", reason: "not a valid X.509 CRL (\(error))")
+        /// crlExtensions [0]: the CRL number and the authority key identifier; an unknown critical
+        /// extension makes the CRL unusable (RFC 5280, 5.2).
+        private mutating func readExtensions(_ node: ASN1Node) throws {
+            let extensions = try DER.explicitlyTagged(node, tagNumber: 0, tagClass: .contextSpecific) { inner in
+                try DER.sequence(of: Certificate.Extension.self, identifier: .sequence, rootNode: inner)
+            }
+            for ext in extensions {
+                switch ext.oid {
+                case CRLBuilder.crlNumberOID:
+                    crlNumber = try? Int(derEncoded: ext.value)
+                case .X509ExtensionID.authorityKeyIdentifier:
+                    authorityKeyIdentifier = (try AuthorityKeyIdentifier(ext)).keyIdentifier.map(Array.init)
+                default:
+                    if ext.critical { throw ASN1Error.invalidASN1Object(reason: "unsupported critical CRL extension \(ext.oid)") }
+                }
+            }
         }
     }
 
@@ -149,42 +166,45 @@ public struct CertificateRevocationList: Sendable, Hashable {
         bySerial[Array(serial.bytes)].map { revokedCertificates[$0] }
     }
 
-    private static func parseEntries(_ node: ASN1Node) throws -> [RevokedCertificate] {
+    fileprivate static func parseEntries(_ node: ASN1Node) throws -> [RevokedCertificate] {
         try DER.sequence(node, identifier: .sequence) { nodes in
             var entries: [RevokedCertificate] = []
             while let entryNode = nodes.next() {
-                entries.append(
-                    try DER.sequence(entryNode, identifier: .sequence) { fields in
-                        guard let serialNode = fields.next(), serialNode.identifier == .integer,
-                            case .primitive(let serial) = serialNode.content
-                        else { throw ASN1Error.invalidASN1Object(reason: "revoked entry without serial") }
-                        guard let dateNode = fields.next(), ASN1Time.isTime(dateNode) else {
-                            throw ASN1Error.invalidASN1Object(reason: "revoked entry without date")
-                        }
-                        let date = try ASN1Time.parse(dateNode)
-                        var code: Int?
-                        if let extensionsNode = fields.next() {
-                            let extensions = try DER.sequence(
-                                of: Certificate.Extension.self, identifier: .sequence, rootNode: extensionsNode
-                            )
-                            for ext in extensions where ext.oid == CRLBuilder.reasonCodeOID {
-                                let valueNode = try DER.parse(ext.value)
-                                guard valueNode.identifier == .enumerated, case .primitive(let content) = valueNode.content,
-                                    content.count == 1
-                                else { throw ASN1Error.invalidASN1Object(reason: "invalid reasonCode") }
-                                code = Int(content[content.startIndex])
-                            }
-                        }
-                        return RevokedCertificate(
-                            serial: Array(serial),
-                            revocationDate: date,
-                            reason: code.map { RevocationReason(rawValue: $0) } ?? .unspecified,
-                            reasonCode: code
-                        )
-                    }
-                )
+                entries.append(try DER.sequence(entryNode, identifier: .sequence) { fields in try parseEntry(&fields) })
             }
             return entries
         }
+    }
+
+    /// One revokedCertificates entry: serial, date, and the reasonCode among its extensions.
+    private static func parseEntry(_ fields: inout ASN1NodeCollection.Iterator) throws -> RevokedCertificate {
+        guard let serialNode = fields.next(), serialNode.identifier == .integer,
+            case .primitive(let serial) = serialNode.content
+        else { throw ASN1Error.invalidASN1Object(reason: "revoked entry without serial") }
+        guard let dateNode = fields.next(), ASN1Time.isTime(dateNode) else {
+            throw ASN1Error.invalidASN1Object(reason: "revoked entry without date")
+        }
+        let date = try ASN1Time.parse(dateNode)
+        let code = try fields.next().flatMap(reasonCode(inExtensions:))
+        return RevokedCertificate(
+            serial: Array(serial),
+            revocationDate: date,
+            reason: code.map { RevocationReason(rawValue: $0) } ?? .unspecified,
+            reasonCode: code
+        )
+    }
+
+    /// The reasonCode (an ENUMERATED of one byte) among an entry's extensions; nil without one.
+    private static func reasonCode(inExtensions node: ASN1Node) throws -> Int? {
+        let extensions = try DER.sequence(of: Certificate.Extension.self, identifier: .sequence, rootNode: node)
+        var code: Int?
+        for ext in extensions where ext.oid == CRLBuilder.reasonCodeOID {
+            let valueNode = try DER.parse(ext.value)
+            guard valueNode.identifier == .enumerated, case .primitive(let content) = valueNode.content,
+                content.count == 1
+            else { throw ASN1Error.invalidASN1Object(reason: "invalid reasonCode") }
+            code = Int(content[content.startIndex])
+        }
+        return code
     }
 }
