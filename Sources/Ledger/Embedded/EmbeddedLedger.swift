@@ -162,67 +162,118 @@ public final class EmbeddedLedger: LedgerClient {
         }
     }
 
+    /// Why a batch is not anchored: the outcome the submit answers with. Storage errors are
+    /// thrown as themselves (the batch may be fine).
+    private struct Refusal: Error {
+        let outcome: SubmitOutcome
+        static func permanent(_ reason: String) -> Refusal { Refusal(outcome: .permanent(reason)) }
+        static func retryable(_ reason: String) -> Refusal { Refusal(outcome: .retryable(reason)) }
+    }
+
+    /// Checks the batch step by step, each refusal ending it, then appends its block.
     private func anchor(_ batch: LedgerBatch, in db: Database) throws -> SubmitOutcome {
+        do {
+            let checkpoint = try Self.checkpoint(of: batch)
+            if let receipt = try existingReceipt(for: batch.key, checkpoint: checkpoint, in: db) { return .anchored(receipt) }
+            let verifier = try trustedVerifier(for: batch, in: db)
+            let lastSize = try checkConsistency(of: batch, checkpoint: checkpoint, in: db)
+            try Self.checkEntries(of: batch, after: lastSize)
+            return .anchored(try appendBlock(for: batch, checkpoint: checkpoint, verifier: verifier, in: db))
+        } catch let refusal as Refusal {
+            return refusal.outcome
+        }
+    }
+
+    /// The batch's checkpoint, which must parse and name the batch's origin and size.
+    private static func checkpoint(of batch: LedgerBatch) throws -> Checkpoint {
         let key = batch.key
         let checkpoint: Checkpoint
         do {
             checkpoint = try Checkpoint(parsing: SignedNote(parsing: batch.checkpointNote).text)
         } catch {
-            return .permanent("the checkpoint note does not parse: \(error)")
+            throw Refusal.permanent("the checkpoint note does not parse: \(error)")
         }
         guard checkpoint.origin == key.origin, checkpoint.size == key.treeSize else {
-            return .permanent("the batch key \(key) does not match its checkpoint \(checkpoint.origin)@\(checkpoint.size)")
+            throw Refusal.permanent("the batch key \(key) does not match its checkpoint \(checkpoint.origin)@\(checkpoint.size)")
         }
-        if let row = try Row.fetchOne(db, sql: "SELECT root_hash FROM block_entry WHERE origin = ? AND tree_size = ?", arguments: [key.origin, Int64(key.treeSize)]) {
-            guard MerkleHash(bytes: (row["root_hash"] as Data?) ?? Data()) == checkpoint.rootHash else {
-                return fork(key, "size \(key.treeSize) is already anchored with another root hash")
-            }
-            // Idempotent: the same checkpoint again gets the receipt it already has.
-            guard let receipt = try EmbeddedLedger.storedReceipt(for: key, in: db, keyID: keyID) else {
-                return .retryable("the anchored checkpoint \(key) has no readable block")
-            }
-            return .anchored(receipt.receipt)
+        return checkpoint
+    }
+
+    /// Idempotent: the same checkpoint again gets the receipt it already has; another root at
+    /// an anchored size is a fork. nil: the size is not anchored yet.
+    private func existingReceipt(for key: BatchKey, checkpoint: Checkpoint, in db: Database) throws -> LedgerReceipt? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT root_hash FROM block_entry WHERE origin = ? AND tree_size = ?", arguments: [key.origin, Int64(key.treeSize)]) else {
+            return nil
         }
+        guard MerkleHash(bytes: (row["root_hash"] as Data?) ?? Data()) == checkpoint.rootHash else {
+            throw Refusal(outcome: fork(key, "size \(key.treeSize) is already anchored with another root hash"))
+        }
+        guard let receipt = try EmbeddedLedger.storedReceipt(for: key, in: db, keyID: keyID) else {
+            throw Refusal.retryable("the anchored checkpoint \(key) has no readable block")
+        }
+        return receipt.receipt
+    }
+
+    /// The gateway key trusted for the origin, which must have signed the checkpoint and be the
+    /// key the origin is pinned to (if it is).
+    private func trustedVerifier(for batch: LedgerBatch, in db: Database) throws -> any NoteVerifier {
+        let key = batch.key
         guard let verifier = trustedGateways[key.origin] else {
-            return .permanent("origin \(key.origin) is not trusted by this ledger (no gateway key configured for it)")
+            throw Refusal.permanent("origin \(key.origin) is not trusted by this ledger (no gateway key configured for it)")
         }
         do {
             try SignedNote(parsing: batch.checkpointNote).verify(using: verifier)
         } catch {
-            return .permanent("the checkpoint signature does not verify with the key trusted for \(key.origin): \(error)")
+            throw Refusal.permanent("the checkpoint signature does not verify with the key trusted for \(key.origin): \(error)")
         }
         if let pinned = try Int64.fetchOne(db, sql: "SELECT key_id FROM gateway_key WHERE origin = ?", arguments: [key.origin]),
             UInt32(truncatingIfNeeded: pinned) != verifier.keyID {
-            return .permanent("origin \(key.origin) is pinned to gateway key id \(String(UInt32(truncatingIfNeeded: pinned), radix: 16)); this checkpoint is signed by \(String(verifier.keyID, radix: 16))")
+            throw Refusal.permanent("origin \(key.origin) is pinned to gateway key id \(String(UInt32(truncatingIfNeeded: pinned), radix: 16)); this checkpoint is signed by \(String(verifier.keyID, radix: 16))")
         }
+        return verifier
+    }
 
+    /// The checkpoint must be newer than the origin's last anchored one and proved consistent
+    /// with it. Returns the last anchored size.
+    private func checkConsistency(of batch: LedgerBatch, checkpoint: Checkpoint, in db: Database) throws -> UInt64 {
+        let key = batch.key
         let last = try Row.fetchOne(db, sql: "SELECT tree_size, root_hash FROM block_entry WHERE origin = ? ORDER BY tree_size DESC LIMIT 1", arguments: [key.origin])
         let lastSize = UInt64((last?["tree_size"] as Int64?) ?? 0)
         let proof = batch.consistencyProof
         guard key.treeSize > lastSize else {
-            return .permanent("checkpoint \(key) is older than the last anchored checkpoint of size \(lastSize)")
+            throw Refusal.permanent("checkpoint \(key) is older than the last anchored checkpoint of size \(lastSize)")
         }
         guard proof.fromSize == lastSize, proof.toSize == key.treeSize else {
-            return .permanent("the consistency proof runs \(proof.fromSize)→\(proof.toSize); the ledger needs \(lastSize)→\(key.treeSize)")
+            throw Refusal.permanent("the consistency proof runs \(proof.fromSize)→\(proof.toSize); the ledger needs \(lastSize)→\(key.treeSize)")
         }
         if let last, lastSize > 0 {
             guard let lastRoot = MerkleHash(bytes: (last["root_hash"] as Data?) ?? Data()) else {
-                return .retryable("the last anchored checkpoint of \(key.origin) has an unreadable root")
+                throw Refusal.retryable("the last anchored checkpoint of \(key.origin) has an unreadable root")
             }
             do {
                 try proof.verify(fromRoot: lastRoot, toRoot: checkpoint.rootHash)
             } catch {
-                return fork(key, "the checkpoint is not consistent with the anchored checkpoint of size \(lastSize): \(error)")
+                throw Refusal(outcome: fork(key, "the checkpoint is not consistent with the anchored checkpoint of size \(lastSize): \(error)"))
             }
         }
+        return lastSize
+    }
+
+    /// Entries must lie in the batch's range, in increasing leaf order.
+    private static func checkEntries(of batch: LedgerBatch, after lastSize: UInt64) throws {
         var previousIndex: UInt64?
         for entry in batch.entries {
-            guard entry.leafIndex >= lastSize, entry.leafIndex < key.treeSize, previousIndex.map({ entry.leafIndex > $0 }) ?? true else {
-                return .permanent("entry for leaf \(entry.leafIndex) is outside the batch's range \(lastSize)..<\(key.treeSize) or out of order")
+            guard entry.leafIndex >= lastSize, entry.leafIndex < batch.key.treeSize, previousIndex.map({ entry.leafIndex > $0 }) ?? true else {
+                throw Refusal.permanent("entry for leaf \(entry.leafIndex) is outside the batch's range \(lastSize)..<\(batch.key.treeSize) or out of order")
             }
             previousIndex = entry.leafIndex
         }
+    }
 
+    /// Appends the signed block holding the checkpoint, pins the origin's key, and returns the
+    /// receipt as any later lookup rebuilds it, so a resend gets exactly this one.
+    private func appendBlock(for batch: LedgerBatch, checkpoint: Checkpoint, verifier: any NoteVerifier, in db: Database) throws -> LedgerReceipt {
+        let key = batch.key
         let tip = try Row.fetchOne(db, sql: "SELECT height, hash FROM block ORDER BY height DESC LIMIT 1")
         let block = LedgerBlock(
             height: UInt64((tip?["height"] as Int64?) ?? 0) + 1,
@@ -240,11 +291,10 @@ public final class EmbeddedLedger: LedgerClient {
         try db.execute(
             sql: "INSERT OR IGNORE INTO gateway_key (origin, key_id, pinned_at_ms) VALUES (?, ?, ?)",
             arguments: [key.origin, Int64(verifier.keyID), Int64(block.timeMs)])
-        // The receipt as any later lookup rebuilds it, so a resend gets exactly this one.
         guard let receipt = try EmbeddedLedger.storedReceipt(for: key, in: db, keyID: keyID) else {
-            return .retryable("block \(block.height) was written but cannot be read back")
+            throw Refusal.retryable("block \(block.height) was written but cannot be read back")
         }
-        return .anchored(receipt.receipt)
+        return receipt.receipt
     }
 
     private func fork(_ key: BatchKey, _ reason: String) -> SubmitOutcome {
