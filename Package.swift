@@ -111,7 +111,8 @@ let package = Package(
         .target(
             name: "Processing",
             dependencies: [
-                "Journal", "DeviceProfiles", "IEEE11073", "Observations", "DeviceIdentity", "JSONDocument", "MQTTIngest", "StrictYAML",
+                "Journal", "DeviceProfiles", "IEEE11073", "Observations", "DeviceIdentity", "JSONDocument", "MQTTIngest", "StrictYAML", "Timing",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

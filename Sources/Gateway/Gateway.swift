@@ -111,8 +111,15 @@ public final class Gateway: Sendable {
                     metrics.recordAnchoring(event, leafIndex: leafIndex)
                 })
         }
-        processor = ObservationProcessor(
-            journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
+        do {
+            processor = try ObservationProcessor(
+                journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
+            // Before anything is processed: the records past the cursor meet the sessions they
+            // would have met without a crash.
+            _ = try processor.restoreSessions()
+        } catch {
+            throw .journal(error)
+        }
         let ingest = IngestHandler(journal: journal, metrics: metrics.processing, logger: logger, wake: wake)
         do {
             client = try MQTTClient.committingBatches(settings: config.mqtt, subscriptions: profiles.subscriptionFilters, logger: logger, onMessages: ingest.handle)
@@ -123,16 +130,18 @@ public final class Gateway: Sendable {
         let replyLogger = logger
         // While the broker is away every reply fails; one line per device a minute is enough.
         let replyFailures = LogThrottle(interval: 60)
-        replies.connect { topic, payload in
+        replies.connect(isReady: { client.isConnected }) { topic, payload in
             do {
                 try client.publish(topic: topic, payload: payload, qos: 1)
                 metrics.processing.managerRepliesSent.increment()
+                return true
             } catch {
-                metrics.processing.managerRepliesFailed.increment()
+                // Held or dropped by the processor, which counts it then.
                 if replyFailures.shouldLog(topic) {
-                    replyLogger.error("11073 manager reply not sent (counted in wardgate_manager_replies_total{result=\"failed\"}; logged at most once a minute per device)",
+                    replyLogger.error("11073 manager reply not sent now (held while its agent may wait, else counted in wardgate_manager_replies_total{result=\"failed\"}; logged at most once a minute per device)",
                                       metadata: ["topic": "\(topic)", "reason": "\(error)"])
                 }
+                return false
             }
         }
     }
@@ -261,7 +270,7 @@ public final class Gateway: Sendable {
 extension Gateway {
     /// The tables the other modules keep in the journal file, in the order their migrations run
     /// after the journal's own: one migrator for the whole file.
-    public static let journalTables: [JournalTables] = [LeafIndex.tables, Outbox.tables]
+    public static let journalTables: [JournalTables] = [LeafIndex.tables, Outbox.tables, ManagerSessionStore.tables]
 
     /// Opens the configured journal with every module's tables (the daemon and every CLI
     /// command that reads the state directory open it this way).

@@ -8,9 +8,12 @@ public final class ProcessingMetrics: Sendable {
     public let messagesReceived: CoreMetrics.Counter
     /// Journal transactions that stored received messages: messages ÷ commits is the group-commit factor.
     public let inboxCommits: CoreMetrics.Counter
-    /// 11073 manager replies (AARE, confirmations, aborts) handed to the broker, or not.
+    /// 11073 manager replies (AARE, confirmations, aborts) handed to the broker; dropped because
+    /// the broker was away and the agent waits for no such late reply; or held for the broker
+    /// until the agent's timeout passed.
     public let managerRepliesSent: CoreMetrics.Counter
     public let managerRepliesFailed: CoreMetrics.Counter
+    public let managerRepliesExpired: CoreMetrics.Counter
     public let readingsDecoded: CoreMetrics.Counter
     public let observationsStored: CoreMetrics.Counter
     public let duplicatesDropped: CoreMetrics.Counter
@@ -37,6 +40,7 @@ public final class ProcessingMetrics: Sendable {
         inboxCommits = Counter(label: "wardgate_inbox_commits_total", factory: factory)
         managerRepliesSent = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "sent")], factory: factory)
         managerRepliesFailed = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "failed")], factory: factory)
+        managerRepliesExpired = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "expired")], factory: factory)
         readingsDecoded = Counter(label: "wardgate_readings_decoded_total", factory: factory)
         observationsStored = Counter(label: "wardgate_observations_stored_total", factory: factory)
         duplicatesDropped = Counter(label: "wardgate_duplicates_dropped_total", factory: factory)

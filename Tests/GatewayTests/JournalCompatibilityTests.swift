@@ -29,7 +29,11 @@ struct JournalCompatibilityTests {
         let (journal, directory) = try Self.copiedJournal()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let applied = try journal.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
-        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v4-log-leaves", "v5-ledger-outbox", "transparencyLog.v1"])
+        // The shipped ones as they were, then those added since (the 11073 manager sessions).
+        #expect(applied == [
+            "v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v4-log-leaves", "v5-ledger-outbox", "transparencyLog.v1",
+            "ieee11073.v1-manager-sessions",
+        ])
 
         let stats = try journal.statistics()
         #expect(stats.inboxRecords == 38 && stats.pendingRecords == 0 && stats.deadLetters == 1)

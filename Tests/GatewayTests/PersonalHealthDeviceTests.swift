@@ -43,6 +43,9 @@ struct PersonalHealthDeviceTests {
 
         if specialization == .weighingScaleExtended {
             // The learned configuration was persisted: a re-association is accepted at once.
+            // The same device connects again, so the first connection goes first: two clients
+            // with one client id take the broker connection from each other in turn.
+            agent.stop()
             let again = try MQTTPersonalHealthAgent(specialization: specialization, systemId: systemId, brokerPort: ward.broker.port, logger: TestSupport.quietLogger)
             defer { again.stop() }
             #expect(try await again.associate())

@@ -25,7 +25,7 @@ struct ManagerTimerTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory + "/profiles", withIntermediateDirectories: true)
         for (name, text) in Self.profiles { try text.write(toFile: directory + "/profiles/" + name, atomically: true, encoding: .utf8) }
-        let journal = try Journal(directory: directory + "/state")
+        let journal = try Journal(directory: directory + "/state", tables: [ManagerSessionStore.tables])
         let logger = Logger(label: "test.timers")
         let sent = Mutex<[(topic: String, payload: [UInt8])]>([])
         let replies = ReplyChannel()
@@ -34,7 +34,7 @@ struct ManagerTimerTests {
         let managers = ManagerSessions(
             store: JournalConfigurationStore(journal: journal, logger: logger), managerSystemId: SystemId(0x0200_0000_0000_0001),
             offsetRule: .utc, timeouts: ManagerTimeouts(configuration: .milliseconds(200)))
-        let processor = ObservationProcessor(
+        let processor = try ObservationProcessor(
             journal: journal,
             runtime: RuntimeState(profiles: try ProfileSet.load(directory: directory + "/profiles"), assignments: try AssignmentBook(path: nil), identity: nil),
             metrics: ProcessingMetrics(factory: NOOPMetricsHandler.instance), logger: logger, wake: WakeSignal(), managers: managers,

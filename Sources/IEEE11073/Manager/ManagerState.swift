@@ -29,6 +29,9 @@ public struct ManagerTimeouts: Sendable, Hashable {
     }
 
     public static let standard = ManagerTimeouts()
+
+    /// The longest of them: how long any reply of the manager's can matter to an agent waiting for it.
+    public var longest: Duration { max(configuration, release, confirmedRequest) }
 }
 
 public enum ManagerTimer: Sendable, Hashable, CustomStringConvertible {

@@ -6,6 +6,7 @@ import Journal
 import Logging
 import Observations
 import Synchronization
+import Timing
 
 /// Turns journaled messages into signed Observations, asynchronously and resumably.
 ///
@@ -21,18 +22,28 @@ public final class ObservationProcessor: Sendable {
     let wake: WakeSignal
     let signing: ObservationSigning
     let managers: ManagerSessions
+    /// Where the sessions and the replies are committed, with the cursor.
+    let sessionStore: ManagerSessionStore
     /// Where 11073 manager replies go (the MQTT client, once it exists).
     let replies: ReplyChannel
     /// What commits with the Observations (the Merkle log); nil commits them alone.
     let log: (any ObservationCommitHook)?
     let normalizer = Normalizer()
     private let deadLetterLog = LogThrottle(interval: 60)
+    /// One batch at a time: sessions step in record order, so two batches must not interleave
+    /// (the run loop and a `drain()` from a test or shutdown).
+    private let batchLock = Mutex(())
+    /// Whether the processor reached the end of the inbox once since it started: the 20601
+    /// timers of restored sessions run only then, so an answer journaled before a crash is
+    /// processed before the timer it would have stopped can fire.
+    private let caughtUp = Atomic<Bool>(false)
     static let batchSize = 500
 
     public init(
         journal: Journal, runtime: RuntimeState, metrics: ProcessingMetrics, logger: Logger, wake: WakeSignal, managers: ManagerSessions,
         replies: ReplyChannel, log: (any ObservationCommitHook)?
-    ) {
+    ) throws(JournalError) {
+        self.sessionStore = try ManagerSessionStore(journal: journal)
         self.log = log
         self.signing = ObservationSigning(registry: runtime.identity, metrics: metrics, logger: logger)
         self.journal = journal
@@ -49,10 +60,13 @@ public final class ObservationProcessor: Sendable {
     public func run() async {
         while !Task.isCancelled {
             do {
-                if try drainBatch() == 0 {
+                let consumed = try drainBatch()
+                if consumed < ObservationProcessor.batchSize { caughtUp.store(true, ordering: .relaxed) }
+                if consumed == 0 {
                     await wake.wait(timeout: .milliseconds(200))
                 }
-                runManagerTimers()
+                if caughtUp.load(ordering: .relaxed) { try runManagerTimers() }
+                metrics.managerRepliesExpired.increment(by: Int64(replies.flush().expired))
             } catch {
                 logger.error("processing failed; retrying", metadata: ["reason": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
@@ -67,6 +81,10 @@ public final class ObservationProcessor: Sendable {
 
     /// Processes one batch; returns how many inbox records it consumed.
     func drainBatch() throws(JournalError) -> Int {
+        try batchLock.withLock { _ throws(JournalError) in try drainBatchLocked() }
+    }
+
+    private func drainBatchLocked() throws(JournalError) -> Int {
         let records = try journal.pendingInbox(limit: ObservationProcessor.batchSize)
         guard let last = records.last else {
             metrics.backlog.record(0)
@@ -80,12 +98,28 @@ public final class ObservationProcessor: Sendable {
         let logged = Mutex(0)
         let loggedReceivedAtMs = Mutex<[Int64]>([])
         let canonical = batch.canonicalObservations
-        let outcome = try journal.commitProcessed(upTo: last.seq, observations: batch.entries, deadLetters: batch.letters) { transaction, inserted in
-            let count = try log?.committing(inserted, canonicalObservations: canonical, in: transaction) ?? 0
-            logged.withLock { $0 = count }
-            // The log appends exactly the inserted signed ones.
-            if count > 0 { loggedReceivedAtMs.withLock { $0 = inserted.compactMap { $0.signature == nil ? nil : $0.issuedAtMs } } }
+        let sessions = changedSessions()
+        let replies = batch.replies.map { (topic: $0.topic, payload: $0.payload) }
+        let now = Date()
+        let keepRepliesSince = now.addingTimeInterval(-managers.settings.timeouts.longest.inSeconds)
+        let outcome: ProcessedOutcome
+        do {
+            outcome = try journal.commitProcessed(upTo: last.seq, observations: batch.entries, deadLetters: batch.letters, now: now) { transaction, inserted in
+                let count = try log?.committing(inserted, canonicalObservations: canonical, in: transaction) ?? 0
+                logged.withLock { $0 = count }
+                // The log appends exactly the inserted signed ones.
+                if count > 0 { loggedReceivedAtMs.withLock { $0 = inserted.compactMap { $0.signature == nil ? nil : $0.issuedAtMs } } }
+                try ManagerSessionStore.write(sessions: sessions, replies: replies, now: now, keepRepliesSince: keepRepliesSince, in: transaction)
+            }
+        } catch {
+            managers.rollBack()
+            throw error
         }
+        guard !outcome.alreadyProcessed else {
+            managers.rollBack()
+            return records.count
+        }
+        managers.didCommit()
         metrics.recordLogged(receivedAtMs: loggedReceivedAtMs.withLock { $0 }, loggedAt: Date())
         metrics.observationsLogged.increment(by: Int64(logged.withLock { $0 }))
         metrics.readingsDecoded.increment(by: Int64(batch.entries.count))
@@ -94,9 +128,7 @@ public final class ObservationProcessor: Sendable {
         metrics.implausibleReadings.increment(by: Int64(batch.entries.filter(\.implausible).count))
         runtime.recordLatest(batch.latest)
         // Manager confirmations go out only once the readings they confirm are committed.
-        if !outcome.alreadyProcessed {
-            for reply in batch.replies { replies.send(topic: reply.topic, payload: reply.payload) }
-        }
+        for reply in batch.replies { send(reply.payload, to: reply.topic) }
         return records.count
     }
 
@@ -277,35 +309,70 @@ public final class ObservationProcessor: Sendable {
     }
 
     /// 20601 timeouts: an agent that stops answering gets the abort the standard prescribes, on
-    /// the manager topic of the profile its session came through.
-    private func runManagerTimers() {
-        for (_, replyTopic, result) in managers.tick() where !result.outgoing.isEmpty {
+    /// the manager topic of the profile its session came through. The sessions the timers
+    /// changed are committed before their APDUs go out, as in a batch.
+    private func runManagerTimers() throws(JournalError) {
+        let results = managers.tick()
+        guard !results.isEmpty else { return }
+        do {
+            try sessionStore.write(sessions: changedSessions(), now: Date())
+        } catch {
+            managers.rollBack()
+            throw error
+        }
+        managers.didCommit()
+        for (_, replyTopic, result) in results where !result.outgoing.isEmpty {
             guard let replyTopic else { continue }
-            for apdu in result.outgoing { replies.send(topic: replyTopic, payload: apdu) }
+            for apdu in result.outgoing { send(apdu, to: replyTopic) }
         }
     }
-}
 
-/// Lets the processor publish once the MQTT client exists (it is created after the processor).
-public final class ReplyChannel: Sendable {
-    /// The function is boxed in a class because a function value stored straight in a generic
-    /// `Mutex` is re-wrapped in reabstraction thunks on every `withLock` that passes it inout:
-    /// each reply then called through two more thunks than the one before it.
-    private final class Sender: Sendable {
-        let send: @Sendable (String, [UInt8]) -> Void
-        init(_ send: @escaping @Sendable (String, [UInt8]) -> Void) { self.send = send }
+    /// The snapshots of the sessions that changed, for the commit; a session that cannot be
+    /// written keeps its previous row and is logged.
+    private func changedSessions() -> [ManagerSessionStore.ChangedSession] {
+        let (changed, unwritable) = managers.changedSnapshots()
+        for deviceKey in unwritable {
+            logger.error("11073 session has no snapshot; a crash now restores its previous state", metadata: ["device": "\(deviceKey)"])
+        }
+        return changed
     }
 
-    private let sender = Mutex<Sender?>(nil)
-
-    public init() {}
-
-    public func connect(_ send: @escaping @Sendable (String, [UInt8]) -> Void) {
-        let box = Sender(send)
-        sender.withLock { $0 = box }
+    /// Sends a reply, or holds it, while the client is away, for as long as its agent may wait.
+    private func send(_ apdu: [UInt8], to topic: String) {
+        let window: Duration?
+        switch CutOffReply.decision(for: apdu, timeouts: managers.settings.timeouts) {
+        case .resend(let within): window = within
+        case .leave: window = nil
+        }
+        if replies.send(topic: topic, payload: apdu, holdingFor: window) == .dropped { metrics.managerRepliesFailed.increment() }
     }
 
-    public func send(topic: String, payload: [UInt8]) { sender.withLock { $0 }?.send(topic, payload) }
+    /// Restores the committed 11073 sessions, and holds the replies committed within their
+    /// agents' timeouts, which a crash may have kept from them (`CutOffReply`), to send once the
+    /// client is connected. Runs before processing starts.
+    public func restoreSessions(now: Date = Date()) throws(JournalError) -> ManagerSessions.Restoration {
+        let restoration = managers.restore(try sessionStore.sessions(), now: now)
+        for (deviceKey, reason) in restoration.lost {
+            logger.error("11073 session snapshot refused; the session restarts unassociated and its agent associates again",
+                         metadata: ["device": "\(deviceKey)", "reason": "\(reason)"])
+        }
+        let since = now.addingTimeInterval(-managers.settings.timeouts.longest.inSeconds)
+        let monotonicNow = ContinuousClock.now
+        var held = 0
+        for reply in try sessionStore.replies(committedSince: since) {
+            guard case .resend(let window) = CutOffReply.decision(for: reply.payload, timeouts: managers.settings.timeouts) else { continue }
+            let remaining = window - .milliseconds(Int64((now.timeIntervalSince(reply.committedAt) * 1000).rounded(.up)))
+            guard remaining > .zero else { continue }
+            replies.hold(topic: reply.topic, payload: reply.payload, until: monotonicNow + remaining)
+            held += 1
+        }
+        if restoration.restored + restoration.lost.count > 0 || held > 0 {
+            logger.info("11073 sessions restored", metadata: [
+                "restored": "\(restoration.restored)", "lost": "\(restoration.lost.count)", "repliesToResend": "\(held)",
+            ])
+        }
+        return restoration
+    }
 }
 
 /// A short human-readable value of an Observation, for the demo's live view.

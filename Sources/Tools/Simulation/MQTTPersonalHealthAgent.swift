@@ -52,6 +52,8 @@ public final class MQTTPersonalHealthAgent: Sendable {
 
     public var state: SimulatedAgent.State { box.agent.withLock { $0.state } }
     public var confirmedReports: Int { box.agent.withLock { $0.confirmedReports } }
+    /// Scan reports published so far (`sendMeasurement`).
+    public var sentReports: Int { box.sent.load(ordering: .relaxed) }
     public var receivedEvents: [SimulatedAgent.Event] { box.events.withLock { $0 } }
 
     /// Associates (sending the configuration if the manager asks for it); true once operating.
@@ -67,6 +69,7 @@ public final class MQTTPersonalHealthAgent: Sendable {
     public func sendMeasurement(at time: Date = Date()) throws -> [Reading] {
         let measurement = try box.agent.withLock { agent throws(EncodeError) in try agent.measurement(wallClock: time, now: now) }
         try client.publish(topic: agentTopic, payload: measurement.apdu, qos: 1)
+        box.sent.add(1, ordering: .relaxed)
         return measurement.expectedReadings
     }
 
@@ -101,6 +104,7 @@ private final class AgentBox: Sendable {
     let agent: Mutex<SimulatedAgent>
     let events = Mutex<[SimulatedAgent.Event]>([])
     let outbox = Mutex<MQTTClient?>(nil)
+    let sent = Atomic<Int>(0)
 
     init(_ agent: SimulatedAgent) { self.agent = Mutex(agent) }
 }
