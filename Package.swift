@@ -181,7 +181,7 @@ let package = Package(
         .target(
             name: "Evidence",
             dependencies: [
-                "Journal", "Transparency", "Ledger", "EmbeddedLedger", "DeviceIdentity", "TransparencyLog", "JSONDocument", "HexEncoding",
+                "Journal", "Transparency", "Ledger", "EmbeddedLedger", "FabricLedger", "DeviceIdentity", "TransparencyLog", "JSONDocument", "HexEncoding",
                 "Observations",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -204,7 +204,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "MQTTIngest", "DeviceProfiles", "Observations", "Journal", "StrictYAML",
-                "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "EmbeddedLedger", "HexEncoding", "Timing", "SigningKeys",
+                "JSONDocument", "DeviceIdentity", "IEEE11073", "StaffAPI", "TransparencyLog", "Ledger", "EmbeddedLedger", "FabricLedger", "HexEncoding", "Timing", "SigningKeys",
                 "Processing", "Transparency", "Evidence",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -236,8 +236,14 @@ let package = Package(
         ),
         .target(
             name: "WardgateTestSupport",
-            dependencies: ["Ledger"],
+            dependencies: [
+                "Ledger",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             path: "Sources/Tools/TestSupport",
+            exclude: ["Fabric/fabric_test_peer.py"],
             swiftSettings: strict
         ),
         .target(
@@ -314,7 +320,7 @@ let package = Package(
             dependencies: [
                 "WardgateTestSupport", "WardgateTools",
                 "Gateway", "MQTTIngest", "Simulation", "Journal", "JSONDocument", "DeviceProfiles", "Observations",
-                "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger", "EmbeddedLedger", "Timing", "Processing", "Transparency", "Evidence",
+                "DeviceIdentity", "IEEE11073", "TransparencyLog", "Ledger", "EmbeddedLedger", "FabricLedger", "Timing", "Processing", "Transparency", "Evidence",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -344,7 +350,7 @@ let package = Package(
         .testTarget(
             name: "FabricLedgerTests",
             dependencies: [
-                "FabricLedger", "FabricProtos", "Ledger", "TransparencyLog", "DeviceIdentity", "SigningKeys", "JSONDocument", "HexEncoding",
+                "FabricLedger", "WardgateTestSupport", "FabricProtos", "Ledger", "TransparencyLog", "DeviceIdentity", "SigningKeys", "JSONDocument", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -1,6 +1,7 @@
 import Crypto
 import DeviceIdentity
 import EmbeddedLedger
+import FabricLedger
 import Foundation
 import HexEncoding
 import JSONDocument
@@ -149,10 +150,16 @@ extension ProofVerification {
         return Passed((), "leaf \(index) of \(size) reaches the checkpoint root")
     }
 
-    /// 6. The ledger receipt anchors this very checkpoint in a block signed by the ledger key.
-    static func checkReceipt(_ parts: BundleParts, checkpointVerified: Bool, ledgerKey: P256.Signing.PublicKey?) throws(CheckFailure) -> Passed<Anchoring> {
+    /// 6. The ledger receipt anchors this very checkpoint: in a block signed by the ledger key, or
+    /// (a Fabric receipt, with the endorsers' CAs given) in an endorsed Fabric transaction.
+    static func checkReceipt(
+        _ parts: BundleParts, checkpointVerified: Bool, ledgerKey: P256.Signing.PublicKey?, fabricCAs: [Certificate]
+    ) throws(CheckFailure) -> Passed<Anchoring> {
         guard let receipt = parts.document["ledgerReceipt"], receipt != .null else {
             return Passed(.notAnchored, "none in the bundle: the reading is not anchored in the ledger yet")
+        }
+        if receipt["ledger"]?.stringValue == FabricReceipt.kind {
+            return try checkFabricReceipt(receipt, checkpointVerified: checkpointVerified, fabricCAs: fabricCAs)
         }
         guard receipt["ledger"]?.stringValue == EmbeddedReceipt.kind else {
             throw CheckFailure("cannot check receipts of ledger kind \(receipt["ledger"]?.stringValue ?? "?")")

@@ -1,12 +1,15 @@
 import Crypto
 import DeviceIdentity
+import FabricLedger
 import Foundation
 import JSONDocument
 import X509
 
 /// `wardgate verify`: checks a proof bundle offline, each check named, in this order:
 /// signature → signer → device certificate → checkpoint signature → inclusion → receipt →
-/// signing time. A check that needs an earlier one's result fails when that one failed.
+/// signing time. A check that needs an earlier one's result fails when that one failed. A Fabric
+/// receipt (with `--fabric-ca`) adds, after `receipt`, `fabric-endorsements`,
+/// `fabric-endorser-chain`, `fabric-write-set` and `fabric-covers-leaf` (ProofChecks+Fabric.swift).
 ///
 /// Trust is judged at the signing time the signature itself carries (the JWS `iat`), by the
 /// `SigningTimePolicy` the gateway signed by; the device's own clock (`effectiveDateTime`) is
@@ -21,10 +24,14 @@ public enum ProofVerification {
     public static let checkNames = [
         "signature", "signer", "device-certificate", "checkpoint-signature", "inclusion", "receipt", "signing-time",
     ]
+    /// The checks a Fabric receipt adds after `receipt`.
+    public static let fabricCheckNames = [
+        FabricReceiptCheck.endorsements, FabricReceiptCheck.endorserChain, FabricReceiptCheck.writeSet, FabricReceiptCheck.coversLeaf,
+    ]
 
     public static func verify(
         bundle: JSONValue, ca: Certificate, gatewayCertificate: Certificate, crl: CertificateRevocationList? = nil,
-        ledgerKey: P256.Signing.PublicKey? = nil, policy: SigningTimePolicy = .standard
+        ledgerKey: P256.Signing.PublicKey? = nil, fabricCAs: [Certificate] = [], policy: SigningTimePolicy = .standard
     ) async -> [Check] {
         guard let parts = BundleParts(bundle) else {
             return [Check(name: "bundle", passed: false, detail: "not a \(ProofBundle.format) document (missing or mistyped fields)")]
@@ -37,9 +44,12 @@ public enum ProofVerification {
         let checkpoint = checks.run("checkpoint-signature") { () throws(CheckFailure) in
             try checkCheckpoint(parts.checkpointNote, gatewayCertificate: gatewayCertificate)
         }
-        checks.run("inclusion") { () throws(CheckFailure) in try checkInclusion(parts, signed: signed, checkpoint: checkpoint) }
+        let included: Void? = checks.run("inclusion") { () throws(CheckFailure) in try checkInclusion(parts, signed: signed, checkpoint: checkpoint) }
         let anchoring = checks.run("receipt") { () throws(CheckFailure) in
-            try checkReceipt(parts, checkpointVerified: checkpoint != nil, ledgerKey: ledgerKey)
+            try checkReceipt(parts, checkpointVerified: checkpoint != nil, ledgerKey: ledgerKey, fabricCAs: fabricCAs)
+        }
+        if anchoring != nil, let fabric = fabricReceipt(in: parts) {
+            for check in await fabricChecks(fabric, parts: parts, inclusionVerified: included != nil, fabricCAs: fabricCAs) { checks.append(check) }
         }
         checks.run("signing-time") { () throws(CheckFailure) in
             try checkSigningTime(signingTime, signatureVerified: signed != nil, anchoring: anchoring, policy: policy)
@@ -92,6 +102,8 @@ public enum ProofVerification {
                 return nil
             }
         }
+
+        mutating func append(_ check: Check) { checks.append(check) }
 
         @discardableResult
         mutating func run<Value>(_ name: String, _ body: () throws(CheckFailure) -> Passed<Value>) -> Value? {

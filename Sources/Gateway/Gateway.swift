@@ -1,6 +1,7 @@
 import DeviceIdentity
 import DeviceProfiles
 import EmbeddedLedger
+import FabricLedger
 import IEEE11073
 import Foundation
 import Journal
@@ -33,6 +34,9 @@ public final class Gateway: Sendable {
     /// Where batches are anchored; nil without a `log` section (nothing is signed to anchor).
     public let ledger: (any LedgerClient)?
     private let forwarder: LedgerForwarder?
+    /// The Fabric adapter's gRPC connections, run while the gateway runs (kind `fabric` only).
+    private let fabric: FabricLedger?
+    private let fabricConnections = Mutex<Task<Void, Never>?>(nil)
     private let checkpointing = Mutex<Task<Void, Never>?>(nil)
     private let forwarding = Mutex<Task<Void, Never>?>(nil)
     private let pruning = Mutex<Task<Void, Never>?>(nil)
@@ -93,19 +97,27 @@ public final class Gateway: Sendable {
         }
         let outbox = self.outbox
         let ledger: (any LedgerClient)?
+        var fabric: FabricLedger?
         if let override {
             ledger = override
         } else if let verifier = log.checkpointVerifier {
-            ledger = try Gateway.embeddedLedger(config: config, origin: log.origin, verifier: verifier, logger: logger)
+            switch config.ledger.kind {
+            case .embedded:
+                ledger = try Gateway.embeddedLedger(config: config, origin: log.origin, verifier: verifier, logger: logger)
+            case .fabric:
+                fabric = try Gateway.fabricLedger(config: config, logger: logger, metrics: metrics)
+                ledger = fabric
+            }
         } else {
             ledger = nil
         }
         self.ledger = ledger
+        self.fabric = fabric
         forwarder = ledger.map { ledger in
             LedgerForwarder(
                 outbox: outbox, tree: log.tree, client: TimedLedgerClient(ledger) { metrics.recordSubmit($0, $1) },
                 retry: Backoff(initial: config.ledger.retryInitial, maximum: config.ledger.retryMaximum, jitter: .full),
-                healthProbeInterval: config.ledger.healthProbe,
+                healthProbeInterval: config.ledger.healthProbe, window: Gateway.window(for: ledger),
                 logger: logger, events: { [leafIndex = log.leafIndex] event in
                     metrics.record(event)
                     metrics.recordAnchoring(event, leafIndex: leafIndex)
@@ -160,6 +172,11 @@ public final class Gateway: Sendable {
         processing.withLock { $0 = task }
         let checkpoints = Task { [batcher] in await batcher.run() }
         checkpointing.withLock { $0 = checkpoints }
+        if let fabric {
+            fabricConnections.withLock { $0 = Task { [logger] in
+                do { try await fabric.run() } catch { logger.error("the Fabric peer connection ended", metadata: ["reason": "\(error)"]) }
+            } }
+        }
         if let forwarder {
             forwarding.withLock { $0 = Task { await forwarder.run() } }
         }
@@ -198,6 +215,8 @@ public final class Gateway: Sendable {
         let forwardingTask = forwarding.withLock { $0 }
         forwardingTask?.cancel()
         await forwardingTask?.value
+        fabric?.shutdown()
+        await fabricConnections.withLock { $0 }?.value
         do {
             try processor.drain()
             try batcher.cutDueBatches(force: true)
@@ -289,6 +308,25 @@ extension Gateway {
             throw .log("\(error)")
         }
         return try embeddedLedger(config: config, origin: log.origin, verifier: verifier, logger: logger)
+    }
+
+    /// The configured Fabric adapter; its classified failures count in
+    /// `wardgate_ledger_fabric_failures_total{reason}`.
+    static func fabricLedger(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics) throws(GatewayError) -> FabricLedger {
+        guard let settings = config.ledger.fabric else { throw .ledger("kind fabric needs the ledger.fabric section") }
+        var ledgerLogger = logger
+        ledgerLogger[metadataKey: "component"] = "ledger"
+        do {
+            return try FabricLedger(settings: settings, logger: ledgerLogger, onFailure: { metrics.record($0) })
+        } catch {
+            throw .ledger(error.description)
+        }
+    }
+
+    /// A remote ledger whose anchors serialize per origin (Fabric: every anchor reads and writes
+    /// the origin's head) takes everything pending in one anchor; the embedded one, batch by batch.
+    static func window(for ledger: any LedgerClient) -> LedgerForwarder.Window {
+        ledger.kind == FabricReceipt.kind ? .coalescing : .oneBatch
     }
 
     static func embeddedLedger(config: GatewayConfig, origin: String, verifier: any NoteVerifier, logger: Logger) throws(GatewayError) -> EmbeddedLedger {

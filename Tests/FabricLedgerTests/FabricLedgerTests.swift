@@ -4,6 +4,7 @@ import JSONDocument
 import Ledger
 import Synchronization
 import Testing
+import WardgateTestSupport
 import TransparencyLog
 
 extension FabricSuites {
@@ -33,7 +34,7 @@ extension FabricSuites {
                 let second = try anchored(await ledger.submit(try log.batch(adding: 5, anchoredSize: 3)))
                 let firstReceipt = try FabricReceipt(document: first.document)
                 let secondReceipt = try FabricReceipt(document: second.document)
-                #expect(first.kind == "fabric" && first.key == BatchKey(origin: FabricFixture.origin, treeSize: 3))
+                #expect(first.kind == "fabric" && first.key == BatchKey(origin: FabricFixture.defaultOrigin, treeSize: 3))
                 #expect(secondReceipt.key.treeSize == 8)
                 #expect(firstReceipt.transactionID != secondReceipt.transactionID)
                 #expect(secondReceipt.blockNumber > firstReceipt.blockNumber)
@@ -42,7 +43,7 @@ extension FabricSuites {
                 // receipt(for:) reads the issued receipt back from the ledger (chaincode + qscc).
                 let readBack = try #require(try await ledger.receipt(for: second.key))
                 #expect(readBack == second)
-                #expect(try await ledger.receipt(for: BatchKey(origin: FabricFixture.origin, treeSize: 5)) == nil)
+                #expect(try await ledger.receipt(for: BatchKey(origin: FabricFixture.defaultOrigin, treeSize: 5)) == nil)
             }
         }
 

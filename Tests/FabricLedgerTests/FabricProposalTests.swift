@@ -7,6 +7,7 @@ import HexEncoding
 import SigningKeys
 import SwiftProtobuf
 import Testing
+import WardgateTestSupport
 import TransparencyLog
 
 extension FabricSuites {

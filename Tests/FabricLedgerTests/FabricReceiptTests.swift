@@ -6,6 +6,7 @@ import JSONDocument
 import Ledger
 import SwiftProtobuf
 import Testing
+import WardgateTestSupport
 import TransparencyLog
 import X509
 

@@ -8,6 +8,7 @@ import GRPCNIOTransportHTTP2Posix
 import SigningKeys
 import SwiftProtobuf
 import Testing
+import WardgateTestSupport
 
 extension FabricSuites {
     /// The test double refuses what a Fabric peer refuses (msgvalidation.go, bccsp, the orderer),
@@ -42,7 +43,7 @@ extension FabricSuites {
             let fixture = try FabricFixture()
             let peer = try FabricTestPeer(arguments: fixture.peerArguments(), in: fixture.directory)
             let identity = try fixture.fabricIdentity()
-            let arguments = [Array("GetHead".utf8), Array(FabricFixture.origin.utf8)]
+            let arguments = [Array("GetHead".utf8), Array(FabricFixture.defaultOrigin.utf8)]
             try await withGateway(port: peer.port) { gateway in
                 // High S over the right bytes: refused. The same signature in low-S form: accepted.
                 let proposal = try FabricProposal(channel: "wards", chaincode: "wardgate-anchor", arguments: arguments, creator: identity.creator)

@@ -29,10 +29,11 @@ struct JournalCompatibilityTests {
         let (journal, directory) = try Self.copiedJournal()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let applied = try journal.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
-        // The shipped ones as they were, then those added since (the 11073 manager sessions).
+        // The shipped ones as they were, none run again; then those added since, once each (the
+        // outbox's coalescing columns, the 11073 manager sessions), in the composed migrator's order.
         #expect(applied == [
             "v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v4-log-leaves", "v5-ledger-outbox", "transparencyLog.v1",
-            "ieee11073.v1-manager-sessions",
+            "v6-ledger-outbox-coalescing", "ieee11073.v1-manager-sessions",
         ])
 
         let stats = try journal.statistics()
@@ -64,6 +65,7 @@ struct JournalCompatibilityTests {
         let batches = try outbox.batches()
         #expect(batches.count == 9)
         #expect(batches.allSatisfy { $0.state == .anchored && $0.receipt != nil })
+        #expect(batches.allSatisfy { $0.anchoredBy == nil && $0.submittedAtMs == nil }, "rows from before the coalescing window each anchor themselves")
         #expect(batches.map(\.treeSize).last == 85)
         #expect(zip(batches, batches.dropFirst()).allSatisfy { $0.treeSize == $1.firstLeaf })
         let status = try outbox.status()

@@ -1,4 +1,5 @@
 import CoreMetrics
+import FabricLedger
 import Foundation
 import Journal
 import Ledger
@@ -29,6 +30,8 @@ public final class GatewayMetrics: Sendable {
     /// ledger submit by how it ended.
     let receivedToAnchored: CoreMetrics.Timer
     let ledgerSubmitDurations: [LedgerSubmitResult: CoreMetrics.Timer]
+    /// `wardgate_ledger_fabric_failures_total{reason}`, by `FabricFailure` label.
+    let fabricFailures: [String: CoreMetrics.Counter]
     private let factory: PrometheusMetricsFactory
 
     public init() {
@@ -54,8 +57,13 @@ public final class GatewayMetrics: Sendable {
         ledgerSubmitDurations = Dictionary(uniqueKeysWithValues: LedgerSubmitResult.allCases.map {
             ($0, Timer(label: PipelineHistograms.ledgerSubmitName, dimensions: [("result", $0.rawValue)], factory: prometheus))
         })
+        fabricFailures = Dictionary(uniqueKeysWithValues: FabricFailure.Kind.allCases.map { [prometheus] kind in
+            (kind.rawValue, Counter(label: "wardgate_ledger_fabric_failures_total", dimensions: [("reason", kind.rawValue)], factory: prometheus))
+        })
         ledgerAvailable.record(1)
     }
+
+    func record(_ failure: FabricFailure) { fabricFailures[failure.metricLabel]?.increment() }
 
     /// The ledger backlog: unanchored leaves count those not cut into a batch yet.
     func recordOutbox(_ status: OutboxStatus, treeSize: UInt64) {
@@ -68,8 +76,8 @@ public final class GatewayMetrics: Sendable {
 
     func record(_ event: ForwarderEvent) {
         switch event {
-        case .anchored(_, let leaves, _):
-            batchesAnchored.increment()
+        case .anchored(_, let leaves, let batches, _):
+            batchesAnchored.increment(by: Int64(batches))
             leavesAnchored.increment(by: Int64(leaves))
         case .retryableFailure: ledgerRetryableFailures.increment()
         case .permanentFailure: ledgerPermanentFailures.increment()

@@ -51,7 +51,7 @@ extension GatewayMetrics {
 
     /// On an anchor: each leaf it anchored, from the time its message was received.
     func recordAnchoring(_ event: ForwarderEvent, leafIndex: LeafIndex) {
-        guard case .anchored(let treeSize, let leaves, _) = event, leaves > 0 else { return }
+        guard case .anchored(let treeSize, let leaves, _, _) = event, leaves > 0 else { return }
         let anchoredAt = Date()
         var start = treeSize - leaves
         while start < treeSize {

@@ -1,7 +1,7 @@
 import FabricProtos
 import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2Posix
+internal import GRPCNIOTransportHTTP2Posix
 import Ledger
 import Logging
 import ServiceLifecycle

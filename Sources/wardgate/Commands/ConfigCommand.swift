@@ -4,14 +4,22 @@ import Foundation
 import Gateway
 import Processing
 
+extension GatewayConfig.LedgerSettings.Kind: ExpressibleByArgument {}
+
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config", abstract: "Write or check a configuration file.",
         subcommands: [Init.self, Check.self])
 
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "init", abstract: "Print a commented default configuration.")
-        func run() { print(GatewayConfig.defaultYAML) }
+        static let configuration = CommandConfiguration(
+            commandName: "init", abstract: "Print a commented default configuration.",
+            discussion: "--ledger fabric prints it with a Hyperledger Fabric ledger in force (TLS on); the default is the embedded ledger, with the Fabric section as a comment.")
+
+        @Option(name: .long, help: "The ledger in force in the printed configuration: embedded or fabric.")
+        var ledger: GatewayConfig.LedgerSettings.Kind = .embedded
+
+        func run() { print(ledger == .fabric ? GatewayConfig.defaultFabricYAML : GatewayConfig.defaultYAML) }
     }
 
     struct Check: ParsableCommand {

@@ -15,6 +15,10 @@ struct LedgerCommand: ParsableCommand {
     /// Opens the configured embedded ledger (generating its key on first use, as the daemon would).
     static func openLedger(_ configFile: ConfigFileOption) throws -> EmbeddedLedger {
         let settings = try configFile.load()
+        guard settings.ledger.kind == .embedded else {
+            CommandSupport.printError("wardgate ledger: this gateway anchors in Hyperledger Fabric (ledger.kind: fabric); key and verify are the embedded ledger's. Fabric receipts are checked by wardgate verify --fabric-ca (docs/ledger-fabric.md)")
+            throw ExitCode(1)
+        }
         var logger = Logger(label: "wardgate.ledger")
         logger.logLevel = .warning
         do {

@@ -50,7 +50,7 @@ struct ProofCommand: ParsableCommand {
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check a proof bundle offline: signature, signer, device certificate at the signing time, checkpoint signature, inclusion, receipt, signing time.",
+        abstract: "Check a proof bundle offline: signature, signer, device certificate at the signing time, checkpoint signature, inclusion, receipt (embedded: --ledger-key; Fabric: --fabric-ca, with its four checks), signing time.",
         discussion: "Prints each check as passed or failed. Exit 0 only if all pass; 1 otherwise, naming the first failing check. Needs no network and no gateway state.")
 
     @Argument(help: "The proof bundle (JSON file).")
@@ -68,18 +68,23 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A CRL (PEM or DER) the device certificate must not be on.")
     var crl: String?
 
+    @Option(name: .customLong("fabric-ca"), help: "The CA certificate (PEM) of an organization that endorses Fabric anchors; repeat it, once per endorsing organization, to check a Fabric receipt.")
+    var fabricCA: [String] = []
+
     func run() async throws {
         let document: JSONValue
         let caCertificate: Certificate
         let gatewayCertificate: Certificate
         var revocations: CertificateRevocationList?
         var ledgerPublicKey: P256.Signing.PublicKey?
+        var fabricCAs: [Certificate] = []
         do {
             guard let data = FileManager.default.contents(atPath: bundle) else { throw ValidationError("cannot read \(bundle)") }
             document = try JSONParser.parse(Array(data))
             caCertificate = try CertificateCoding.loadCertificate(ca)
             gatewayCertificate = try CertificateCoding.loadCertificate(gatewayCert)
             if let crl { revocations = try CertificateRevocationList.load(crl) }
+            fabricCAs = try fabricCA.map { try CertificateCoding.loadCertificate($0) }
             if let ledgerKey {
                 guard let pem = try? String(contentsOfFile: ledgerKey, encoding: .utf8) else { throw ValidationError("cannot read \(ledgerKey)") }
                 do { ledgerPublicKey = try P256.Signing.PublicKey(pemRepresentation: pem) } catch { throw ValidationError("\(ledgerKey) is not a P-256 public key in PEM form") }
@@ -88,7 +93,7 @@ struct VerifyCommand: AsyncParsableCommand {
             CommandSupport.printError("wardgate verify: \(error)")
             throw ExitCode(1)
         }
-        let checks = await ProofVerification.verify(bundle: document, ca: caCertificate, gatewayCertificate: gatewayCertificate, crl: revocations, ledgerKey: ledgerPublicKey)
+        let checks = await ProofVerification.verify(bundle: document, ca: caCertificate, gatewayCertificate: gatewayCertificate, crl: revocations, ledgerKey: ledgerPublicKey, fabricCAs: fabricCAs)
         for check in checks {
             print("\(check.passed ? "passed" : "FAILED")  \(check.name): \(check.detail)")
         }

@@ -44,6 +44,8 @@ public struct LedgerBatch: Sendable {
     public let checkpointNote: String
     /// From the last checkpoint this ledger anchored for the origin (size 0 for the first batch).
     public let consistencyProof: ConsistencyProof
+    /// Empty when the forwarder coalesces batches (`LedgerForwarder.Window.coalescing`): such a
+    /// ledger anchors the checkpoint alone.
     public let entries: [LedgerEntry]
 
     public init(key: BatchKey, checkpointNote: String, consistencyProof: ConsistencyProof, entries: [LedgerEntry]) {

@@ -8,14 +8,26 @@ import TransparencyLog
 
 /// What the forwarder did, for metrics.
 public enum ForwarderEvent: Sendable {
-    case anchored(treeSize: UInt64, leaves: UInt64, cutAtMs: Int64)
+    /// `batches` batches anchored by one checkpoint of `treeSize` (more than one in a coalescing
+    /// window); `leaves` they add; `cutAtMs` when the oldest of them was cut.
+    case anchored(treeSize: UInt64, leaves: UInt64, batches: Int, cutAtMs: Int64)
     case retryableFailure(treeSize: UInt64, reason: String, attempt: Int)
     case permanentFailure(treeSize: UInt64, reason: String)
     case availability(Bool)
 }
 
-/// Sends the outbox to the ledger, oldest batch first, one at a time (a window of one keeps
-/// every consistency proof starting at a checkpoint the ledger already holds).
+/// Sends the outbox to the ledger, one anchor in flight at a time (each consistency proof starts
+/// at a checkpoint the ledger already holds), in one of two windows:
+///
+/// - `oneBatch`: the oldest pending batch, batch by batch (the embedded ledger).
+/// - `coalescing`: the newest pending batch, whose checkpoint covers every pending one; a
+///   receipt marks them all anchored by it. The batch size thus adapts to the ledger's commit
+///   time: while one anchor commits, the next gathers whatever is cut meanwhile. For a ledger
+///   whose anchors serialize per origin (Fabric: every anchor reads and writes the origin's
+///   head, so a second one in flight would fail its MVCC check) this keeps up with any ingest
+///   rate at one transaction per commit time. A batch once offered is offered again unchanged
+///   until the ledger answers for good (it may hold it already, after a timeout or a crash),
+///   and only then does the window grow again.
 ///
 /// - A receipt marks the batch anchored and frees its copy of the leaves.
 /// - A retryable failure leaves the batch first in line; the wait grows with full jitter up
@@ -35,18 +47,25 @@ public final class LedgerForwarder: Sendable {
     private let logger: Logger
     private let events: @Sendable (ForwarderEvent) -> Void
     private let idlePoll: Duration
+    private let window: Window
     private let consecutiveFailures = Mutex<Int>(0)
+
+    public enum Window: Sendable, Equatable {
+        case oneBatch
+        case coalescing
+    }
 
     /// `retry` is fully jittered (`Backoff.Jitter.full`) unless the caller says otherwise; while
     /// it waits, the ledger's health is probed every `healthProbeInterval` and an answer ends the wait.
     public init(outbox: Outbox, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: Backoff = Backoff(jitter: .full),
-                healthProbeInterval: Duration = .seconds(1),
+                healthProbeInterval: Duration = .seconds(1), window: Window = .oneBatch,
                 idlePoll: Duration = .milliseconds(20), logger: Logger, events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) {
         self.outbox = outbox
         self.tree = tree
         self.client = client
         self.retry = retry
         self.healthProbeInterval = healthProbeInterval
+        self.window = window
         self.idlePoll = idlePoll
         self.logger = logger
         self.events = events
@@ -73,14 +92,17 @@ public final class LedgerForwarder: Sendable {
         }
     }
 
-    /// Offers the oldest pending batch to the ledger once.
+    /// Offers the next anchor of the window to the ledger once.
     public func forwardNext() async -> Step {
         let batch: OutboxBatch
         let ledgerBatch: LedgerBatch
+        let covered: [OutboxBatch]
         do {
-            guard let next = try outbox.nextPendingBatch() else { return .idle }
+            guard let next = try window == .coalescing ? outbox.nextCoalescingTarget() : outbox.nextPendingBatch() else { return .idle }
             batch = next
+            covered = window == .coalescing ? try outbox.pendingBatches(upTo: batch.treeSize) : [batch]
             ledgerBatch = try prepare(batch)
+            if window == .coalescing { try outbox.markSubmitted(batch: batch.treeSize) }
         } catch {
             logger.error("ALARM: cannot read the ledger outbox", metadata: ["reason": "\(error)"])
             return .retryLater(0)
@@ -99,7 +121,9 @@ public final class LedgerForwarder: Sendable {
                 logger.notice("ledger reachable again", metadata: ["failedAttempts": "\(failures)"])
                 events(.availability(true))
             }
-            events(.anchored(treeSize: batch.treeSize, leaves: batch.treeSize - batch.firstLeaf, cutAtMs: batch.cutAtMs))
+            let first = covered.first ?? batch
+            events(.anchored(treeSize: batch.treeSize, leaves: batch.treeSize - first.firstLeaf, batches: covered.count,
+                             cutAtMs: covered.map(\.cutAtMs).min() ?? batch.cutAtMs))
             return .anchored(batch.treeSize)
         case .retryable(let reason):
             let attempt = consecutiveFailures.withLock { count in count += 1; return count }
@@ -128,12 +152,14 @@ public final class LedgerForwarder: Sendable {
         }
     }
 
+    /// The batch's checkpoint with its proof from the last anchored one. A coalescing window sends
+    /// no entries (the ledger anchors the checkpoint; the leaves of many batches need not be read).
     private func prepare(_ batch: OutboxBatch) throws -> LedgerBatch {
         let anchored = try outbox.lastAnchoredSize()
         let proof = anchored == 0
             ? ConsistencyProof(fromSize: 0, toSize: batch.treeSize, hashes: [])
             : try tree.consistencyProof(fromSize: anchored, toSize: batch.treeSize)
-        let entries = try outbox.entries(ofBatch: batch.treeSize) ?? []
+        let entries = window == .coalescing ? [] : try outbox.entries(ofBatch: batch.treeSize) ?? []
         return LedgerBatch(
             key: BatchKey(origin: batch.origin, treeSize: batch.treeSize), checkpointNote: batch.checkpointNote, consistencyProof: proof,
             entries: entries.map { LedgerEntry(leafIndex: $0.leafIndex, leafData: $0.leafData) })

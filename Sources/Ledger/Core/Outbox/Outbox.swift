@@ -21,6 +21,12 @@ public struct OutboxBatch: Sendable, Hashable {
     /// The ledger's receipt (JSON) once anchored.
     public let receipt: [UInt8]?
     public let finishedAtMs: Int64?
+    /// For a batch anchored by a later batch's checkpoint (the forwarder's coalescing window):
+    /// that batch's tree size. Its receipt and checkpoint are the ones that prove these leaves.
+    public let anchoredBy: UInt64?
+    /// When the forwarder first offered this batch's checkpoint to a coalescing ledger: it is
+    /// offered again, unchanged, until the ledger answers for good.
+    public let submittedAtMs: Int64?
 
     init(row: Row) {
         treeSize = UInt64(row["tree_size"] as Int64)
@@ -33,6 +39,8 @@ public struct OutboxBatch: Sendable, Hashable {
         lastError = row["last_error"]
         receipt = (row["receipt"] as Data?).map { Array($0) }
         finishedAtMs = row["finished_at_ms"]
+        anchoredBy = (row["anchored_by"] as Int64?).map(UInt64.init)
+        submittedAtMs = row["submitted_at_ms"]
     }
 }
 
@@ -119,6 +127,12 @@ public struct Outbox: Sendable {
                 CREATE INDEX ledger_outbox_by_state ON ledger_outbox(state, tree_size);
                 """)
         }
+        migrator.registerMigration("v6-ledger-outbox-coalescing") { db in
+            try db.execute(sql: """
+                ALTER TABLE ledger_outbox ADD COLUMN anchored_by INTEGER;
+                ALTER TABLE ledger_outbox ADD COLUMN submitted_at_ms INTEGER;
+                """)
+        }
     }
 
     /// `journal` must have been opened with `Outbox.tables`.
@@ -156,6 +170,35 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// The batch a coalescing window anchors next: one already offered to the ledger and not
+    /// answered for good (it must be offered again unchanged: the ledger may hold it already, and
+    /// any other checkpoint would carry a proof from a size the ledger has moved past), else the
+    /// newest pending batch, whose checkpoint covers every pending one.
+    public func nextCoalescingTarget() throws(JournalError) -> OutboxBatch? {
+        try journal.read { transaction in
+            let db = transaction.database
+            return try (Row.fetchOne(db, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' AND submitted_at_ms IS NOT NULL ORDER BY tree_size LIMIT 1")
+                ?? Row.fetchOne(db, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' ORDER BY tree_size DESC LIMIT 1")).map(OutboxBatch.init(row:))
+        }
+    }
+
+    /// Records, before the ledger sees it, that this batch is being offered (see `nextCoalescingTarget`).
+    public func markSubmitted(batch treeSize: UInt64, now: Date = Date()) throws(JournalError) {
+        try journal.write { transaction in
+            try transaction.database.execute(
+                sql: "UPDATE ledger_outbox SET submitted_at_ms = ? WHERE tree_size = ? AND submitted_at_ms IS NULL",
+                arguments: [Journal.milliseconds(now), Int64(treeSize)])
+        }
+    }
+
+    /// The pending batches a checkpoint of `treeSize` anchors with it: oldest first, itself last.
+    public func pendingBatches(upTo treeSize: UInt64) throws(JournalError) -> [OutboxBatch] {
+        try journal.read { transaction in
+            try Row.fetchAll(transaction.database, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' AND tree_size <= ? ORDER BY tree_size",
+                             arguments: [Int64(treeSize)]).map(OutboxBatch.init(row:))
+        }
+    }
+
     /// The leaves of a pending batch (nil once anchored: the copy is freed then).
     public func entries(ofBatch treeSize: UInt64) throws(JournalError) -> [OutboxEntry]? {
         try journal.read { transaction in
@@ -180,15 +223,26 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// Stores the receipt and frees the batch's copy of its leaves.
-    public func markAnchored(batch treeSize: UInt64, ledger: String, receipt: [UInt8], now: Date = Date()) throws(JournalError) {
+    /// Stores the receipt and frees the batch's copy of its leaves. The pending batches below it
+    /// are anchored by the same checkpoint, which covers their leaves: they are marked anchored
+    /// by it (`anchoredBy`), in the same transaction. Returns how many batches it marked.
+    @discardableResult
+    public func markAnchored(batch treeSize: UInt64, ledger: String, receipt: [UInt8], now: Date = Date()) throws(JournalError) -> Int {
         try journal.write { transaction in
-            try transaction.database.execute(
+            let db = transaction.database
+            try db.execute(
                 sql: """
                     UPDATE ledger_outbox SET state = 'anchored', attempts = attempts + 1, ledger = ?, receipt = ?, entries = NULL,
                     last_error = NULL, finished_at_ms = ? WHERE tree_size = ?
                     """,
                 arguments: [ledger, Data(receipt), Journal.milliseconds(now), Int64(treeSize)])
+            try db.execute(
+                sql: """
+                    UPDATE ledger_outbox SET state = 'anchored', ledger = ?, anchored_by = ?, entries = NULL, last_error = NULL, finished_at_ms = ?
+                    WHERE state = 'pending' AND tree_size < ?
+                    """,
+                arguments: [ledger, Int64(treeSize), Journal.milliseconds(now), Int64(treeSize)])
+            return db.changesCount + 1
         }
     }
 
@@ -226,11 +280,12 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// The anchored batch whose checkpoint first covers a leaf, with its receipt.
+    /// The anchored batch whose own checkpoint first covers a leaf, with its receipt (a batch
+    /// anchored by a later one's checkpoint is skipped: that later batch proves its leaves).
     public func anchoringBatch(forLeaf index: UInt64) throws(JournalError) -> OutboxBatch? {
         try journal.read { transaction in
             try Row.fetchOne(
-                transaction.database, sql: "SELECT * FROM ledger_outbox WHERE state = 'anchored' AND tree_size > ? ORDER BY tree_size LIMIT 1",
+                transaction.database, sql: "SELECT * FROM ledger_outbox WHERE state = 'anchored' AND anchored_by IS NULL AND tree_size > ? ORDER BY tree_size LIMIT 1",
                 arguments: [Int64(index)]
             ).map(OutboxBatch.init(row:))
         }

@@ -1,6 +1,6 @@
 import FabricProtos
 import GRPCCore
-import GRPCNIOTransportHTTP2Posix
+internal import GRPCNIOTransportHTTP2Posix
 
 /// The gRPC channel to one Gateway peer, plaintext or (m)TLS.
 final class GatewayConnection: Sendable {

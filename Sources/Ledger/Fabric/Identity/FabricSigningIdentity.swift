@@ -50,19 +50,21 @@ public struct FabricSigningIdentity: Sendable {
         privateKeyBytes = Array(privateKey.rawRepresentation)
     }
 
-    /// Loads the certificate (PEM) and the key (PKCS#8 or SEC1 PEM, mode 0600) from files.
+    /// Loads the certificate (PEM) and the key (PKCS#8 or SEC1 PEM, mode 0600) from files; either
+    /// may instead be the PEM text itself (`FabricSettings.isInlinePEM`).
     public init(mspID: String, certificatePath: String, keyPath: String) throws(FabricIdentityError) {
         let certificate: Certificate
         do {
-            certificate = try Certificate(pemEncoded: String(contentsOfFile: certificatePath, encoding: .utf8))
+            let pem = FabricSettings.isInlinePEM(certificatePath) ? certificatePath : try String(contentsOfFile: certificatePath, encoding: .utf8)
+            certificate = try Certificate(pemEncoded: pem)
         } catch {
-            throw .invalid("certificate \(certificatePath): \(error)")
+            throw .invalid("certificate \(FabricSettings.isInlinePEM(certificatePath) ? "(inline PEM)" : certificatePath): \(error)")
         }
         let key: P256.Signing.PrivateKey
         do {
-            key = try PrivateKeyFile.loadP256(keyPath)
+            key = FabricSettings.isInlinePEM(keyPath) ? try P256.Signing.PrivateKey(pemRepresentation: keyPath) : try PrivateKeyFile.loadP256(keyPath)
         } catch {
-            throw .invalid("key \(keyPath): \(error)")
+            throw .invalid("key \(FabricSettings.isInlinePEM(keyPath) ? "(inline PEM)" : keyPath): \(error)")
         }
         try self.init(mspID: mspID, certificate: certificate, privateKey: key)
     }

@@ -1,6 +1,8 @@
+import FabricProtos
 import Foundation
 import JSONDocument
 import Ledger
+import SwiftProtobuf
 
 /// The Fabric adapter's receipt: where the anchor transaction landed, and the endorsed
 /// transaction itself, so that anyone can check the endorsements offline (docs/ledger-fabric.md).
@@ -28,6 +30,8 @@ public struct FabricReceipt: Sendable {
 
     public var transactionID: String { transaction.transactionID }
     public var channel: String { transaction.channel }
+    /// The proposal's channel-header timestamp: when the gateway proposed the anchor.
+    public var proposedAt: Date? { (try? Common_ChannelHeader(serializedBytes: transaction.channelHeader))?.timestamp.date }
 
     public init(key: BatchKey, chaincode: String, blockNumber: UInt64, validationCode: String, transaction: EndorsedTransaction) {
         self.key = key

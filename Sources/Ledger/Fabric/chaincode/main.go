@@ -1,6 +1,6 @@
 // Command wardgate-anchor is the chaincode that anchors wardgate's signed log checkpoints in a
 // Hyperledger Fabric channel. The contract is specified in docs/ledger-fabric.md; wardgate's
-// test peer (Tests/FabricLedgerTests/Resources/fabric_test_peer.py) runs the same rules.
+// test peer (Sources/Tools/TestSupport/Fabric/fabric_test_peer.py) runs the same rules.
 package main
 
 import (
