@@ -249,7 +249,7 @@ let package = Package(
         .target(
             name: "WardgateTools",
             dependencies: [
-                "Gateway", "Simulation", "WardgateTestSupport", "Journal", "Ledger", "EmbeddedLedger", "DeviceIdentity", "IEEE11073",
+                "Gateway", "Simulation", "WardgateTestSupport", "Journal", "Ledger", "EmbeddedLedger", "FabricLedger", "DeviceIdentity", "IEEE11073",
                 "MQTTIngest", "Observations", "Transparency",
                 .product(name: "Logging", package: "swift-log"),
             ],

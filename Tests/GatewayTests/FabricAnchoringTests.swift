@@ -230,4 +230,19 @@ struct FabricAnchoringTests {
         #expect(key.status == 1 && key.stderr.contains("ledger.kind: fabric"), "\(key.output)")
         #expect(!FileManager.default.fileExists(atPath: ward.ward.ledgerPath))
     }
+
+    @Test("wardgate demo --ledger fabric runs against the Fabric peer double: the double is killed and restarted mid-run, and every leaf ends anchored in an intact chain")
+    func demoAgainstTheDouble() throws {
+        let demo = try ProcessRunner.run(TestSupport.wardgateBinary, ["demo", "--ledger", "fabric", "--duration", "10", "--devices", "3", "--rate", "2"])
+        #expect(demo.status == 0, "\(demo.output.suffix(3000))")
+        #expect(demo.stdout.contains("Fabric peer TEST DOUBLE on 127.0.0.1:"))
+        #expect(demo.stdout.contains("the Fabric peer double is killed") && demo.stdout.contains("--- ledger is back"))
+        let lines = demo.stdout.split(separator: "\n").map(String.init)
+        func figure(_ label: String) -> Int? {
+            lines.first { $0.contains(label) }.flatMap { line in line.split(separator: ":").last?.split(separator: " ").first.flatMap { Int($0) } }
+        }
+        let logged = try #require(figure("log leaves:"))
+        #expect(logged > 0 && figure("anchored in the ledger:") == logged, "\(demo.stdout.suffix(800))")
+        #expect(lines.contains { $0.contains("Fabric anchor transactions:") && $0.hasSuffix("chain intact") }, "\(demo.stdout.suffix(800))")
+    }
 }

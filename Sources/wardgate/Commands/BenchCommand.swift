@@ -41,6 +41,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "text | json")
     var format: String = "text"
 
+    @Option(name: .long, help: "embedded | fabric (the gateway's Fabric adapter against the Fabric peer TEST DOUBLE, Python; needs scripts/install-deps and a source checkout).")
+    var ledger: ToolLedgerKind = .embedded
+
+    @Option(name: .customLong("commit-delay-ms"), help: "With --ledger fabric: the double's simulated commit time per transaction, in ms.")
+    var commitDelayMs: Int = 1000
+
     @OptionGroup var profiles: ShippedProfilesOption
 
     func validate() throws {
@@ -51,6 +57,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard Durability(rawValue: durability) != nil else { throw ValidationError("--durability must be process or power") }
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json") }
         guard backlog >= 0 else { throw ValidationError("--backlog must be 0 or more readings") }
+        guard commitDelayMs >= 0 else { throw ValidationError("--commit-delay-ms must be 0 or more") }
         guard backlog == 0 || !findMax else { throw ValidationError("--backlog and --find-max measure different things; use one at a time") }
     }
 
@@ -61,6 +68,8 @@ struct BenchCommand: AsyncParsableCommand {
             rate: rate, devices: devices, duration: duration, payload: kind,
             durability: Durability(rawValue: durability) ?? .process, findMax: findMax, profilesDirectory: directory)
         options.backlog = backlog
+        options.ledger = ledger
+        options.fabricCommitDelayMs = commitDelayMs
         let runner = BenchRunner(options: options)
         // Progress goes to stderr so `--format json` stays parseable.
         let bench = Task { try await runner.run { FileHandle.standardError.write(Data(("bench: " + $0 + "\n").utf8)) } }

@@ -7,6 +7,8 @@ import Glibc
 import WardgateTools
 #endif
 
+extension ToolLedgerKind: ExpressibleByArgument {}
+
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -21,6 +23,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Payloads per second per device.")
     var rate: Double = 1
 
+    @Option(name: .long, help: "Where to anchor: embedded, or fabric (the Fabric peer TEST DOUBLE, Python; needs scripts/install-deps and a source checkout).")
+    var ledger: ToolLedgerKind = .embedded
+
     @OptionGroup var profiles: ShippedProfilesOption
 
     func validate() throws {
@@ -31,7 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = try profiles.directory()
-        let runner = DemoRunner(devices: devices, duration: duration, profilesDirectory: directory, ratePerDevice: rate)
+        let runner = DemoRunner(devices: devices, duration: duration, profilesDirectory: directory, ratePerDevice: rate, ledger: ledger)
         // Written unbuffered, so the live view shows up when piped too.
         let demo = Task { try await runner.run { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) } }
         let interrupt = Task {

@@ -28,13 +28,20 @@ final class GatewayConnection: Sendable {
         }
         let transport: HTTP2ClientTransport.Posix
         do {
-            transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: security)
+            transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: security, config: .defaults { config in
+                config.backoff = Self.reconnect
+            })
         } catch {
             throw .configuration("cannot set up the connection to \(settings.endpoint): \(error)")
         }
         client = GRPCClient(transport: transport)
         gateway = Gateway_Gateway.Client(wrapping: client)
     }
+
+    /// Reconnecting to a peer that went away: capped at 5 s rather than gRPC's default 2 minutes,
+    /// so a peer that returns is used within seconds (how often batches are retried meanwhile is
+    /// the forwarder's backoff, `ledger.retry`).
+    static let reconnect = HTTP2ClientTransport.Config.Backoff(initial: .milliseconds(250), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
 
     /// `host:port`, `a.b.c.d:port` or `[v6]:port`.
     static func target(_ endpoint: String) throws(FabricLedgerError) -> any ResolvableTarget {

@@ -25,6 +25,10 @@ public struct BenchOptions: Sendable {
     /// Readings to publish with the ledger held down before the measured run, which then runs
     /// while that backlog drains (`--backlog`).
     public var backlog = 0
+    /// The ledger: the embedded one, or the Fabric peer test double (`--ledger fabric`).
+    public var ledger = ToolLedgerKind.embedded
+    /// The double's simulated commit time (`--commit-delay-ms`), with `--ledger fabric`.
+    public var fabricCommitDelayMs = 1000
 
     public init(rate: Double, devices: Int, duration: Double, payload: Payload, durability: Durability, findMax: Bool, profilesDirectory: String) {
         self.rate = rate
@@ -232,7 +236,7 @@ public struct BenchResult: Sendable {
             "  latency publish -> received:  \(lat(received))",
             "  latency publish -> durable:   \(lat(durable))",
             "  latency publish -> signed+logged leaf committed: \(lat(signed))",
-            "  latency publish -> anchored:  \(lat(anchored)) (embedded ledger, batch maxLeaves 1000 / maxAge 1 s)",
+            "  latency publish -> anchored:  \(lat(anchored)) (\(options.ledger == .fabric ? "Fabric test double, \(options.fabricCommitDelayMs) ms commits" : "embedded ledger"), batch maxLeaves 1000 / maxAge 1 s)",
             "  CPU seconds per 1000 readings: \(f(cpuSecondsPer1000, 3)) (whole process: gateway + simulator + poller)",
             "  RSS peak / steady:            \(mib(rssBytesPeak)) / \(mib(rssBytesSteady)) (steady: heap and other anonymous \(mib(rssSteady.anonymous)), mapped files such as code \(mib(rssSteady.files)))",
             "  journal bytes per reading:    \(f(journalBytesPerReading, 0))",

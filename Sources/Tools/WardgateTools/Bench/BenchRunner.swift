@@ -40,7 +40,11 @@ public struct BenchRunner: Sendable {
             result.notes.append("11073 AbsoluteTime counts hundredths of a second: above 100 readings/s per device (\(options.devices) devices) the agents' clocks run ahead of the wall clock")
         }
         try checkBacklogSpace()
-        let (gateway, ledger, config) = try await startGateway(work: work, brokerPort: broker.port, devices: devices, logger: logger)
+        let (gateway, ledger, config) = try await startGateway(work: work, brokerPort: broker.port, devices: devices, logger: logger, progress: progress)
+        defer { ledger.stop() }
+        if options.ledger == .fabric {
+            result.notes.append("anchored through the gateway's Fabric adapter in the Fabric peer TEST DOUBLE, \(options.fabricCommitDelayMs) ms per commit (the forwarder's coalescing window)")
+        }
         let poller = CommitPoller()
         result.pollIntervalMs = Double(poller.intervalMicros) / 1000
         poller.start(journal: gateway.journal, outbox: gateway.outbox)
@@ -96,12 +100,12 @@ public struct BenchRunner: Sendable {
 
     /// Enrolls the devices and a gateway key, and starts a signing, logging, anchoring gateway.
     private func startGateway(
-        work: String, brokerPort: Int, devices: any BenchWorkload, logger: Logger
-    ) async throws -> (Gateway, OutageSimulatingLedger, GatewayConfig) {
+        work: String, brokerPort: Int, devices: any BenchWorkload, logger: Logger, progress: @Sendable (String) -> Void
+    ) async throws -> (Gateway, any ToolLedger, GatewayConfig) {
         let keystore = work + "/keys"
         try Self.enroll(deviceIds: devices.enrolledIds, caDirectory: work + "/ca", keystore: keystore)
         let store = Keystore(directory: keystore)
-        let config = GatewayConfig(
+        var config = GatewayConfig(
             gatewayId: Self.gatewayId, stateDirectory: work + "/state",
             mqtt: MQTTSettings(port: brokerPort, clientId: "wardgate-bench"), profilesDirectory: options.profilesDirectory,
             durability: options.durability, maxJournalBytes: Self.journalQuota(backlog: options.backlog), logLevel: .error,
@@ -109,12 +113,15 @@ public struct BenchRunner: Sendable {
             log: .init(origin: "wardgate/bench.example/\(Self.gatewayId)",
                        gatewayCertificate: store.certificatePath(kind: .gateway, id: Self.gatewayId),
                        gatewayKey: store.keyPath(kind: .gateway, id: Self.gatewayId)))
-        // The real embedded ledger; wrapped only so `--backlog` can hold it down while it fills.
-        let ledger = OutageSimulatingLedger(wrapping: try Gateway.embeddedLedger(config: config, logger: logger))
-        let gateway = try Gateway(config: config, logger: logger, ledger: ledger)
+        // The real embedded ledger (wrapped only so `--backlog` can hold it down while it fills), or
+        // the Fabric peer double with the gateway's real Fabric adapter.
+        let ledger = try makeToolLedger(options.ledger, config: &config, logger: logger, fabricCommitDelayMs: options.fabricCommitDelayMs)
+        progress(ledger.description)
+        let gateway = try Gateway(config: config, logger: logger, ledger: ledger.override)
         gateway.start()
         guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
             await gateway.stop()
+            ledger.stop()
             throw BenchError.failed("the gateway could not subscribe on the private broker")
         }
         return (gateway, ledger, config)

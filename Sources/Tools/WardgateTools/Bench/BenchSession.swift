@@ -10,7 +10,7 @@ struct BenchSession {
     let options: BenchOptions
     let devices: any BenchWorkload
     let gateway: Gateway
-    let ledger: OutageSimulatingLedger
+    let ledger: any ToolLedger
     let config: GatewayConfig
     let poller: CommitPoller
     let progress: @Sendable (String) -> Void
@@ -30,7 +30,7 @@ struct BenchSession {
     /// Waits (at most 30 s) until the records the devices' connection produced are processed,
     /// so they are not counted as readings.
     init(
-        options: BenchOptions, devices: any BenchWorkload, gateway: Gateway, ledger: OutageSimulatingLedger, config: GatewayConfig,
+        options: BenchOptions, devices: any BenchWorkload, gateway: Gateway, ledger: any ToolLedger, config: GatewayConfig,
         poller: CommitPoller, progress: @escaping @Sendable (String) -> Void
     ) async {
         self.options = options
@@ -70,7 +70,7 @@ struct BenchSession {
     /// `--backlog`: publishes that many readings with the ledger held down, in tenths, sampling
     /// memory and journal size after each; the ledger comes back as the measured run starts.
     func fillBacklog(into result: inout BenchResult, window: inout Window) async throws {
-        ledger.isDown = true
+        try await ledger.setDown(true)
         poller.recording.store(false, ordering: .relaxed)
         var figures = BacklogFigures()
         let start = Date()
@@ -92,7 +92,7 @@ struct BenchSession {
         poller.recording.store(true, ordering: .relaxed)
         // The measured run below starts as the ledger returns: it runs while the backlog drains.
         window.drainFrom = (Date().timeIntervalSince1970 * 1000, gateway.logTreeSize, figures.samples.last?.unanchoredLeaves ?? 0)
-        ledger.isDown = false
+        try await ledger.setDown(false)
     }
 
     /// Waits until the gateway has journaled, signed and logged `readings`. The poller sees the

@@ -17,12 +17,14 @@ public struct DemoRunner: Sendable {
     public let duration: Double
     public let profilesDirectory: String
     public let ratePerDevice: Double
+    public let ledgerKind: ToolLedgerKind
 
-    public init(devices: Int, duration: Double, profilesDirectory: String, ratePerDevice: Double = 1) {
+    public init(devices: Int, duration: Double, profilesDirectory: String, ratePerDevice: Double = 1, ledger: ToolLedgerKind = .embedded) {
         self.devices = devices
         self.duration = duration
         self.profilesDirectory = profilesDirectory
         self.ratePerDevice = ratePerDevice
+        ledgerKind = ledger
     }
 
     /// Runs until `duration` passes or the task is cancelled (Ctrl-C). Returns a summary.
@@ -38,9 +40,10 @@ public struct DemoRunner: Sendable {
 
         let simulated = SimulatedWard.devices(count: devices)
         let cuffSystemId = SystemId(0x0022_0922_5808_03CC)
-        let (gateway, embedded, ledger) = try await startGateway(
+        let (gateway, ledger) = try await startGateway(
             workDirectory: workDirectory, brokerPort: broker.port, enrolling: simulated.map(\.id) + [PHDDeviceIdentifier.value(for: cuffSystemId)],
             logger: logger, output: output)
+        defer { ledger.stop() }
 
         let ward = try SimulatedWard(devices: simulated, brokerPort: broker.port, logger: logger)
         defer { ward.stop() }
@@ -74,38 +77,36 @@ public struct DemoRunner: Sendable {
         if cuff.state == .operating { _ = try? await cuff.release(timeout: .seconds(5)) }
         try? await Task.sleep(for: .milliseconds(500))
         reporter.cancel()
-        ledger.isDown = false
-        return try await finish(gateway: gateway, embedded: embedded, published: published, since: started)
+        try await ledger.setDown(false)
+        return try await finish(gateway: gateway, ledger: ledger, published: published, since: started)
     }
 
     /// A temporary ward CA with the devices enrolled, and a signing, logging gateway anchoring
-    /// in an embedded ledger the demo can cut off.
+    /// in a ledger the demo can cut off: the embedded one, or the Fabric peer double.
     private func startGateway(
         workDirectory: String, brokerPort: Int, enrolling deviceIds: [String], logger: Logger, output: @Sendable (String) -> Void
-    ) async throws -> (Gateway, EmbeddedLedger, OutageSimulatingLedger) {
+    ) async throws -> (Gateway, any ToolLedger) {
         let keystore = workDirectory + "/keys"
         try DemoRunner.enroll(deviceIds: deviceIds, caDirectory: workDirectory + "/ca", keystore: keystore)
         output("temporary ward CA in \(workDirectory)/ca; \(devices) devices enrolled; \(DemoRunner.unenrolledDevice) is not (its readings are quarantined)")
 
-        let config = GatewayConfig(
+        var config = GatewayConfig(
             gatewayId: "demo-ward", stateDirectory: workDirectory + "/state",
             mqtt: MQTTSettings(port: brokerPort, clientId: "wardgate-demo"), profilesDirectory: profilesDirectory,
             identity: .init(keystore: keystore),
             log: .init(origin: "wardgate/demo.example/demo-ward",
                        gatewayCertificate: Keystore(directory: keystore).certificatePath(kind: .gateway, id: "demo-ward"),
                        gatewayKey: Keystore(directory: keystore).keyPath(kind: .gateway, id: "demo-ward")))
-        // The embedded ledger, wrapped so the demo can cut it off for a while and show the
-        // outbox holding batches and draining them in order when it returns.
-        let embedded = try Gateway.embeddedLedger(config: config, logger: logger)
-        let ledger = OutageSimulatingLedger(wrapping: embedded)
-        let gateway = try Gateway(config: config, logger: logger, ledger: ledger)
+        let ledger = try makeToolLedger(ledgerKind, config: &config, logger: logger)
+        let gateway = try Gateway(config: config, logger: logger, ledger: ledger.override)
         gateway.start()
-        output("embedded ledger at \(embedded.path) (key id \(embedded.keyID)); batches of up to \(config.batch.maxLeaves) leaves or \(config.batch.maxAge)")
+        output("\(ledger.description); batches of up to \(config.batch.maxLeaves) leaves or \(config.batch.maxAge)")
         guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
             await gateway.stop()
+            ledger.stop()
             throw SimulationError.broker("the gateway could not subscribe on the private broker")
         }
-        return (gateway, embedded, ledger)
+        return (gateway, ledger)
     }
 
     /// The ward's rounds, with a faulty wearable, an unenrolled visitor and the cuff's reports
@@ -128,21 +129,24 @@ public struct DemoRunner: Sendable {
         }
     }
 
-    /// The live view, once a second; in runs of 10 s or more, a simulated ledger outage from
-    /// 40 % to 60 % of the time.
-    private func report(gateway: Gateway, ledger: OutageSimulatingLedger, since started: Date, output: @escaping @Sendable (String) -> Void) -> Task<Void, Never> {
+    /// The live view, once a second; in runs of 10 s or more, a ledger outage from 40 % to 60 %
+    /// of the time (simulated for the embedded ledger; the Fabric double is killed, then restarted).
+    private func report(gateway: Gateway, ledger: any ToolLedger, since started: Date, output: @escaping @Sendable (String) -> Void) -> Task<Void, Never> {
         let outage = duration >= 10 ? (start: duration * 0.4, end: duration * 0.6) : nil
+        let fabric = ledgerKind == .fabric
         return Task {
             var previous = 0.0
+            var isDown = false
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 let elapsed = Date().timeIntervalSince(started)
                 if let outage {
                     let down = elapsed >= outage.start && elapsed < outage.end
-                    if down != ledger.isDown {
-                        ledger.isDown = down
-                        output(down ? "--- ledger outage begins (simulated): readings are still acknowledged, journaled, signed and logged; batches wait in the outbox"
-                                    : "--- ledger is back: the outbox drains in order")
+                    if down != isDown {
+                        isDown = down
+                        do { try await ledger.setDown(down) } catch { output("--- the ledger did not come back: \(error)") }
+                        output(down ? "--- ledger outage begins (\(fabric ? "the Fabric peer double is killed" : "simulated")): readings are still acknowledged, journaled, signed and logged; batches wait in the outbox"
+                                    : "--- ledger is back: the outbox drains\(fabric ? ", every pending batch in one anchor" : " in order")")
                     }
                 }
                 let snapshot = gateway.metrics.snapshot()
@@ -153,17 +157,18 @@ public struct DemoRunner: Sendable {
         }
     }
 
-    /// Processes and anchors what is left (waiting up to 10 s for the forwarder), stops the
+    /// Processes and anchors what is left (waiting up to 10 s for the forwarder, 30 s with the Fabric double), stops the
     /// gateway, and sums up.
-    private func finish(gateway: Gateway, embedded: EmbeddedLedger, published: Int, since started: Date) async throws -> DemoSummary {
+    private func finish(gateway: Gateway, ledger: any ToolLedger, published: Int, since started: Date) async throws -> DemoSummary {
         try? gateway.drain()
         _ = try? gateway.cutBatches(force: true)
-        let anchorDeadline = ContinuousClock.now + .seconds(10)
+        // The Fabric double's commits take their time, and a restarted peer is reconnected within seconds.
+        let anchorDeadline = ContinuousClock.now + .seconds(ledgerKind == .fabric ? 30 : 10)
         while ContinuousClock.now < anchorDeadline, let status = try? gateway.outboxStatus(), status.pendingBatches > 0 {
             try? await Task.sleep(for: .milliseconds(100))
         }
         let outbox = try gateway.outboxStatus()
-        let chain = try embedded.verifyChain()
+        let anchors = try ledger.summary()
         let stats = try gateway.journal.statistics()
         let snapshot = gateway.metrics.snapshot()
         await gateway.stop()
@@ -172,7 +177,7 @@ public struct DemoRunner: Sendable {
             signed: stats.signed, quarantined: stats.quarantined,
             deadLetters: stats.deadLetters, duplicates: Int(snapshot["wardgate_duplicates_dropped_total"]),
             logged: gateway.logTreeSize, anchored: outbox.anchoredSize, batchesWaiting: outbox.pendingBatches,
-            ledgerBlocks: chain.blocks, ledgerIntact: chain.isIntact,
+            ledgerAnchors: anchors.anchors, ledgerIntact: anchors.intact, ledgerAnchorsName: anchors.what,
             elapsedSeconds: Date().timeIntervalSince(started))
     }
 }
@@ -202,8 +207,10 @@ public struct DemoSummary: Sendable {
     public let logged: UInt64
     public let anchored: UInt64
     public let batchesWaiting: Int
-    public let ledgerBlocks: UInt64
+    /// Blocks of the embedded ledger, or anchor transactions in the Fabric channel.
+    public let ledgerAnchors: UInt64
     public let ledgerIntact: Bool
+    public let ledgerAnchorsName: String
     public let elapsedSeconds: Double
 
     public var text: String {
@@ -218,7 +225,7 @@ public struct DemoSummary: Sendable {
           duplicates dropped:         \(duplicates)
           log leaves:                 \(logged)
             anchored in the ledger:   \(anchored)\(batchesWaiting > 0 ? " (\(batchesWaiting) batches still waiting in the outbox)" : "")
-          ledger blocks:              \(ledgerBlocks), chain \(ledgerIntact ? "intact" : "BROKEN")
+          \((ledgerAnchorsName + ":").padding(toLength: 28, withPad: " ", startingAt: 0))\(ledgerAnchors), chain \(ledgerIntact ? "intact" : "BROKEN")
         """
     }
 }
