@@ -16,6 +16,7 @@ public final class Journal: Sendable {
     public let tableOwners: [String]
     let pool: DatabasePool
     private let quota: QuotaGauge
+    private let recentDeliveries = Mutex(RecentDeliveries())
 
     /// Opens (creating and migrating as needed) the journal in `directory`. `tables` are the
     /// other modules' tables kept in the same file; their migrations run after the journal's,
@@ -65,7 +66,14 @@ public final class Journal: Sendable {
     /// them are durable, or none is and none may be acknowledged. Returns their sequence numbers.
     @discardableResult
     public func appendInbox(_ messages: [InboxMessage]) throws(JournalError) -> [Int64] {
-        guard !messages.isEmpty else { return [] }
+        try append(messages).seqs
+    }
+
+    /// `appendInbox`, telling also how many messages were a broker's redelivery of one already
+    /// journaled (same packet identifier, topic and payload on a resumed session): those are
+    /// not journaled again, so nothing downstream (an 11073 session) sees them twice.
+    public func append(_ messages: [InboxMessage]) throws(JournalError) -> InboxAppend {
+        guard !messages.isEmpty else { return InboxAppend(seqs: [], redeliveries: 0) }
         if let maxBytes {
             let used = quota.usedBytes()
             if used >= maxBytes { throw .quotaExceeded(usedBytes: used, maxBytes: maxBytes) }
@@ -73,15 +81,24 @@ public final class Journal: Sendable {
         do {
             return try pool.write { db in
                 // Cached: this runs once per commit, and compiling it each time showed in profiles.
-                let insert = try db.cachedStatement(sql: "INSERT INTO inbox (topic, payload, qos, received_at_ms) VALUES (?, ?, ?, ?)")
+                let insert = try db.cachedStatement(sql: "INSERT INTO inbox (topic, payload, qos, received_at_ms, packet_id) VALUES (?, ?, ?, ?, ?)")
                 var seqs: [Int64] = []
                 seqs.reserveCapacity(messages.count)
-                for message in messages {
-                    let receivedAtMs = Int64((message.receivedAt.timeIntervalSince1970 * 1000).rounded())
-                    try insert.execute(arguments: [message.topic, Data(message.payload), message.qos, receivedAtMs])
-                    seqs.append(db.lastInsertedRowID)
+                var redeliveries = 0
+                try recentDeliveries.withLock { recent in
+                    for message in messages {
+                        if let original = try recent.original(of: message, in: db) {
+                            seqs.append(original)
+                            redeliveries += 1
+                            continue
+                        }
+                        let receivedAtMs = Int64((message.receivedAt.timeIntervalSince1970 * 1000).rounded())
+                        try insert.execute(arguments: [message.topic, Data(message.payload), message.qos, receivedAtMs, message.packetId])
+                        seqs.append(db.lastInsertedRowID)
+                        try recent.remember(message, seq: db.lastInsertedRowID, in: db)
+                    }
                 }
-                return seqs
+                return InboxAppend(seqs: seqs, redeliveries: redeliveries)
             }
         } catch {
             throw .storage("\(error)")

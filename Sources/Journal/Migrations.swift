@@ -65,6 +65,11 @@ enum JournalMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v7-inbox-packet-id") { db in
+            // The MQTT packet identifier of each QoS 1 message, so a broker's redelivery after a
+            // crash (same identifier, topic and payload) is recognised (`RecentDeliveries`).
+            try db.execute(sql: "ALTER TABLE inbox ADD COLUMN packet_id INTEGER")
+        }
         for owner in tables { owner.register(&migrator) }
         return migrator
     }

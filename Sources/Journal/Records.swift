@@ -7,13 +7,26 @@ public struct InboxMessage: Sendable, Hashable {
     public let payload: [UInt8]
     public let qos: Int
     public let receivedAt: Date
+    /// The MQTT packet identifier (QoS 1 and 2), kept so that a redelivery can be recognised.
+    public let packetId: Int?
+    /// Whether it came on a resumed session, so that it may be a redelivery of a journaled one.
+    public let mayBeRedelivery: Bool
 
-    public init(topic: String, payload: [UInt8], qos: Int, receivedAt: Date) {
+    public init(topic: String, payload: [UInt8], qos: Int, receivedAt: Date, packetId: Int? = nil, mayBeRedelivery: Bool = false) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
         self.receivedAt = receivedAt
+        self.packetId = packetId
+        self.mayBeRedelivery = mayBeRedelivery
     }
+}
+
+/// What an inbox append did: the record of each message, in order (a redelivery gets the record
+/// of its first copy), and how many were redeliveries and not journaled again.
+public struct InboxAppend: Sendable, Hashable {
+    public let seqs: [Int64]
+    public let redeliveries: Int
 }
 
 /// One MQTT message exactly as it arrived, journaled before the broker is acknowledged.

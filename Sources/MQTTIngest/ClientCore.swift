@@ -40,6 +40,9 @@ final class ClientCore: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let disconnectQueued = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
+    /// Whether the broker resumed our session on the current connection (CONNACK session
+    /// present): only then can a message be a redelivery of one we already had.
+    private let sessionResumed = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -173,7 +176,7 @@ final class ClientCore: Sendable {
                 packets += 1
             } while rc == MOSQ_ERR_SUCCESS.rawValue && packets < ClientCore.maxPacketsPerCommit && ClientCore.isReadable(socket)
             // Even when the connection broke mid-burst: what arrived is journaled (its PUBACKs
-            // are lost with the socket, so the broker redelivers it and processing deduplicates).
+            // are lost with the socket, so the broker redelivers it and the journal recognises the copy).
             commitPending()
             guard rc == MOSQ_ERR_SUCCESS.rawValue else { return rc }
         }
@@ -251,6 +254,7 @@ final class ClientCore: Sendable {
             return
         }
         let sessionPresent = flags & 1 == 1
+        sessionResumed.store(sessionPresent, ordering: .relaxed)
         let filters = state.withLock { s in
             s.isConnected = true
             s.statistics.connects += 1
@@ -312,7 +316,9 @@ final class ClientCore: Sendable {
         let topic = message.topic.map { String(cString: $0) } ?? ""
         let length = Int(max(0, message.payloadlen))
         let payload = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
-        let incoming = IncomingMessage(topic: topic, payload: payload, qos: Int(message.qos), retained: message.retain, receivedAt: receivedAt)
+        let incoming = IncomingMessage(
+            topic: topic, payload: payload, qos: Int(message.qos), retained: message.retain, receivedAt: receivedAt,
+            packetId: message.qos > 0 ? Int(message.mid) : nil, sessionResumed: sessionResumed.load(ordering: .relaxed))
         pending.withLock { $0.append(incoming) }
     }
 

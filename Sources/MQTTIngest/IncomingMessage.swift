@@ -7,13 +7,21 @@ public struct IncomingMessage: Sendable, Hashable {
     public let retained: Bool
     /// The gateway's wall clock when the message reached the callback.
     public let receivedAt: Date
+    /// The MQTT packet identifier of a QoS 1 or 2 message (nil for QoS 0). A broker that
+    /// redelivers a message it has no acknowledgement for uses the original identifier.
+    public let packetId: Int?
+    /// Whether the connection that brought it resumed an earlier session (CONNACK session
+    /// present): a message can be a redelivery only then.
+    public let sessionResumed: Bool
 
-    public init(topic: String, payload: [UInt8], qos: Int, retained: Bool, receivedAt: Date) {
+    public init(topic: String, payload: [UInt8], qos: Int, retained: Bool, receivedAt: Date, packetId: Int? = nil, sessionResumed: Bool = false) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
         self.retained = retained
         self.receivedAt = receivedAt
+        self.packetId = packetId
+        self.sessionResumed = sessionResumed
     }
 }
 

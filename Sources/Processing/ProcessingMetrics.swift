@@ -14,6 +14,8 @@ public final class ProcessingMetrics: Sendable {
     public let managerRepliesSent: CoreMetrics.Counter
     public let managerRepliesFailed: CoreMetrics.Counter
     public let managerRepliesExpired: CoreMetrics.Counter
+    /// Messages the broker delivered again that were already journaled (not journaled twice).
+    public let redeliveriesDropped: CoreMetrics.Counter
     public let readingsDecoded: CoreMetrics.Counter
     public let observationsStored: CoreMetrics.Counter
     public let duplicatesDropped: CoreMetrics.Counter
@@ -41,6 +43,7 @@ public final class ProcessingMetrics: Sendable {
         managerRepliesSent = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "sent")], factory: factory)
         managerRepliesFailed = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "failed")], factory: factory)
         managerRepliesExpired = Counter(label: "wardgate_manager_replies_total", dimensions: [("result", "expired")], factory: factory)
+        redeliveriesDropped = Counter(label: "wardgate_inbox_redeliveries_total", factory: factory)
         readingsDecoded = Counter(label: "wardgate_readings_decoded_total", factory: factory)
         observationsStored = Counter(label: "wardgate_observations_stored_total", factory: factory)
         duplicatesDropped = Counter(label: "wardgate_duplicates_dropped_total", factory: factory)

@@ -21,8 +21,11 @@ public struct IngestHandler: Sendable {
 
     public func handle(_ messages: [IncomingMessage]) -> MessageDisposition {
         do {
-            try journal.appendInbox(messages.map { InboxMessage(topic: $0.topic, payload: $0.payload, qos: $0.qos, receivedAt: $0.receivedAt) })
+            let appended = try journal.append(messages.map {
+                InboxMessage(topic: $0.topic, payload: $0.payload, qos: $0.qos, receivedAt: $0.receivedAt, packetId: $0.packetId, mayBeRedelivery: $0.sessionResumed)
+            })
             metrics.messagesReceived.increment(by: Int64(messages.count))
+            if appended.redeliveries > 0 { metrics.redeliveriesDropped.increment(by: Int64(appended.redeliveries)) }
             metrics.inboxCommits.increment()
             metrics.recordInboxCommit(messages, durableAt: Date())
             wake.signal()
