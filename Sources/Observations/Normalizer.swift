@@ -164,6 +164,22 @@ public struct NormalizedObservation: Sendable, Hashable {
         try ObservationRenderer.render(content, numbers: .canonical)
     }
 
+    /// A short human-readable value ("72 /min", "120/80 mm[Hg]", "absent"), for the demo's live view.
+    public var valueSummary: String {
+        switch content.value {
+        case .single(.quantity(let quantity)):
+            return "\(quantity.value.text) \(quantity.unit)"
+        case .single(.absent):
+            return "absent"
+        case .panel(let components):
+            let ordered = ObservationContent.orderedComponents(content.reading.metric, components).map(\.1)
+            func quantity(_ measured: MeasuredValue?) -> Quantity? {
+                if case .quantity(let quantity)? = measured { quantity } else { nil }
+            }
+            return ordered.compactMap { quantity($0)?.value.text }.joined(separator: "/") + " " + (quantity(ordered.first)?.unit ?? "")
+        }
+    }
+
     /// `resource` in JCS member order with its numbers as the device wrote them ("2.0"), so it
     /// keeps the precision FHIR cares about; canonicalizing its numbers gives `canonicalBytes()`.
     public func storedBytes() throws(CanonicalNumber.Failure) -> [UInt8] {

@@ -275,10 +275,18 @@ public final class ObservationProcessor: Sendable {
         } catch {
             throw PayloadDecodeError(.normalization, "\(error)")
         }
+        // Rendered once, straight into bytes (ObservationRenderer): the RFC 8785 form is signed
+        // and logged; the stored form is the same members with the device's number lexemes.
+        let stored: [UInt8]
+        do {
+            stored = try normalized.storedBytes()
+        } catch {
+            throw PayloadDecodeError(.normalization, "the Observation cannot be written as JSON: \(error)")
+        }
         var signature: ObservationSignature?
         var canonical: [UInt8]?
         var quarantineReason: String?
-        switch signing.sign(normalized.resource, deviceId: normalized.deviceId) {
+        switch signing.sign(normalized) {
         case .signed(let s, let payload):
             signature = s
             canonical = payload
@@ -287,9 +295,9 @@ public final class ObservationProcessor: Sendable {
         let entry = ObservationEntry(
             id: normalized.id, inboxSeq: record.seq, deviceId: normalized.deviceId, metricCode: normalized.metricCode,
             effectiveAtMs: Int64((normalized.effectiveAt.timeIntervalSince1970 * 1000).rounded()),
-            issuedAtMs: record.receivedAtMs, implausible: normalized.implausible, resource: normalized.resource.serializedBytes,
+            issuedAtMs: record.receivedAtMs, implausible: normalized.implausible, resource: stored,
             signature: signature, quarantineReason: quarantineReason)
-        return Processed(entry: entry, canonical: canonical, label: reading.metric.display, value: ObservationSummary.valueText(normalized.resource))
+        return Processed(entry: entry, canonical: canonical, label: reading.metric.display, value: normalized.valueSummary)
     }
 
     struct Processed: Sendable {
@@ -375,18 +383,3 @@ public final class ObservationProcessor: Sendable {
     }
 }
 
-/// A short human-readable value of an Observation, for the demo's live view.
-enum ObservationSummary {
-    static func valueText(_ resource: JSONValue) -> String {
-        if let q = resource["valueQuantity"], let v = q["value"]?.numberLexeme {
-            return "\(v) \(q["unit"]?.stringValue ?? "")"
-        }
-        if let components = resource["component"]?.arrayValue {
-            let values = components.compactMap { $0["valueQuantity"]?["value"]?.numberLexeme }
-            let unit = components.first?["valueQuantity"]?["unit"]?.stringValue ?? ""
-            return values.joined(separator: "/") + " " + unit
-        }
-        if resource["dataAbsentReason"] != nil { return "absent" }
-        return "?"
-    }
-}

@@ -1,7 +1,7 @@
 import DeviceIdentity
 import Foundation
-import JSONDocument
 import Journal
+import Observations
 import Logging
 
 /// Signs each Observation with its device's key, or says why it cannot (quarantine).
@@ -24,7 +24,10 @@ struct ObservationSigning: Sendable {
         case quarantined(reason: String)
     }
 
-    func sign(_ resource: JSONValue, deviceId: String, now: Date = Date()) -> Outcome {
+    /// Signs the RFC 8785 bytes `ObservationRenderer` writes for `observation` (no JSON tree):
+    /// the same bytes `JCS.canonicalize(observation.resource)` gives, which verifiers recompute.
+    func sign(_ observation: NormalizedObservation, now: Date = Date()) -> Outcome {
+        let deviceId = observation.deviceId
         guard let registry else {
             return quarantine(deviceId: deviceId, kind: "signing_not_configured",
                               reason: "signing is not configured (no identity section); the reading is kept unsigned")
@@ -34,7 +37,7 @@ struct ObservationSigning: Sendable {
             return quarantine(deviceId: deviceId, kind: ObservationSigning.kind(of: failure), reason: failure.description)
         case .success(let signer):
             do {
-                let payload = try JCS.canonicalize(resource)
+                let payload = try observation.canonicalBytes()
                 let jws = try signer.sign(payload, signedAt: timePolicy.signingTime(at: now))
                 metrics.observationsSigned.increment()
                 return .signed(
