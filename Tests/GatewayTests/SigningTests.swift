@@ -69,6 +69,9 @@ struct SigningTests {
             #expect(observation.quarantineReason == nil)
             let payload = try JCS.canonicalize(try JSONParser.parse(observation.resource))
             try JWSVerifier.verify(signature.jws, detachedPayload: payload, certificate: goodCertificate)
+            // Rendered once (ObservationRenderer): the row keeps the signed members in their signed
+            // order; with integer values the stored bytes are the signed bytes themselves.
+            #expect(observation.resource == payload, "\(String(decoding: observation.resource, as: UTF8.self))")
             // A changed Observation must not verify.
             let tampered = String(decoding: observation.resource, as: UTF8.self).replacingOccurrences(of: "\"status\":\"final\"", with: "\"status\":\"amended\"")
             #expect(tampered != String(decoding: observation.resource, as: UTF8.self))
