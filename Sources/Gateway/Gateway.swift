@@ -113,11 +113,16 @@ public final class Gateway: Sendable {
         }
         self.ledger = ledger
         self.fabric = fabric
+        let batcher = self.batcher
         forwarder = ledger.map { ledger in
             LedgerForwarder(
                 outbox: outbox, tree: log.tree, client: TimedLedgerClient(ledger) { metrics.recordSubmit($0, $1) },
                 retry: Backoff(initial: config.ledger.retryInitial, maximum: config.ledger.retryMaximum, jitter: .full),
                 healthProbeInterval: config.ledger.healthProbe, window: Gateway.window(for: ledger),
+                cutBeforeAnchor: {
+                    let cut = try batcher.cutDueBatches(force: true)
+                    if !cut.isEmpty { metrics.record(.cut(treeSizes: cut)) }
+                },
                 logger: logger, events: { [leafIndex = log.leafIndex] event in
                     metrics.record(event)
                     metrics.recordAnchoring(event, leafIndex: leafIndex)

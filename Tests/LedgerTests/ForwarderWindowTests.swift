@@ -70,8 +70,9 @@ struct ForwarderWindowTests {
             }
         }
 
-        func forwarder(_ client: any LedgerClient, events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) -> LedgerForwarder {
-            LedgerForwarder(outbox: outbox, tree: tree, client: client, window: .coalescing, logger: Logger(label: "test"), events: events)
+        func forwarder(_ client: any LedgerClient, cutBeforeAnchor: (@Sendable () throws -> Void)? = nil,
+                       events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) -> LedgerForwarder {
+            LedgerForwarder(outbox: outbox, tree: tree, client: client, window: .coalescing, cutBeforeAnchor: cutBeforeAnchor, logger: Logger(label: "test"), events: events)
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -83,7 +84,7 @@ struct ForwarderWindowTests {
         defer { setup.remove() }
         for count in [100, 50, 30] { try setup.cut(count) }
         let events = Mutex<[ForwarderEvent]>([])
-        let forwarder = setup.forwarder(setup.ledger) { event in events.withLock { $0.append(event) } }
+        let forwarder = setup.forwarder(setup.ledger, events: { event in events.withLock { $0.append(event) } })
         #expect(await forwarder.forwardNext() == .anchored(180))
         let batches = try setup.outbox.batches()
         #expect(batches.map(\.state) == [.anchored, .anchored, .anchored])
@@ -123,5 +124,23 @@ struct ForwarderWindowTests {
         #expect(try setup.outbox.batches().allSatisfy { $0.state == .anchored })
         let report = try setup.ledger.verifyChain()
         #expect(report.isIntact && report.blocks == 2 && report.checkpoints == 2)
+    }
+
+    @Test("the coalescing window cuts what is logged before choosing its anchor, so the anchor does not wait for batch.maxAge")
+    func cutsBeforeEachAnchor() async throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        let cuts = Mutex(0)
+        let forwarder = setup.forwarder(setup.ledger, cutBeforeAnchor: {
+            // Stands for the batcher: leaves were logged and are cut only when the forwarder asks.
+            try cuts.withLock { count in
+                count += 1
+                if count <= 2 { try setup.cut(10) }
+            }
+        })
+        #expect(await forwarder.forwardNext() == .anchored(10))
+        #expect(await forwarder.forwardNext() == .anchored(20))
+        #expect(await forwarder.forwardNext() == .idle)
+        #expect(cuts.withLock { $0 } == 3)
     }
 }

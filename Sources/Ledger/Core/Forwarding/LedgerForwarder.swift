@@ -48,6 +48,7 @@ public final class LedgerForwarder: Sendable {
     private let events: @Sendable (ForwarderEvent) -> Void
     private let idlePoll: Duration
     private let window: Window
+    private let cutBeforeAnchor: (@Sendable () throws -> Void)?
     private let consecutiveFailures = Mutex<Int>(0)
 
     public enum Window: Sendable, Equatable {
@@ -57,8 +58,11 @@ public final class LedgerForwarder: Sendable {
 
     /// `retry` is fully jittered (`Backoff.Jitter.full`) unless the caller says otherwise; while
     /// it waits, the ledger's health is probed every `healthProbeInterval` and an answer ends the wait.
+    /// `cutBeforeAnchor` (coalescing window only) runs before each anchor is chosen: the gateway cuts
+    /// a batch of every leaf logged so far, so an anchor starts as soon as the previous one is
+    /// answered instead of waiting for `batch.maxAge`.
     public init(outbox: Outbox, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: Backoff = Backoff(jitter: .full),
-                healthProbeInterval: Duration = .seconds(1), window: Window = .oneBatch,
+                healthProbeInterval: Duration = .seconds(1), window: Window = .oneBatch, cutBeforeAnchor: (@Sendable () throws -> Void)? = nil,
                 idlePoll: Duration = .milliseconds(20), logger: Logger, events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) {
         self.outbox = outbox
         self.tree = tree
@@ -66,6 +70,7 @@ public final class LedgerForwarder: Sendable {
         self.retry = retry
         self.healthProbeInterval = healthProbeInterval
         self.window = window
+        self.cutBeforeAnchor = window == .coalescing ? cutBeforeAnchor : nil
         self.idlePoll = idlePoll
         self.logger = logger
         self.events = events
@@ -97,6 +102,11 @@ public final class LedgerForwarder: Sendable {
         let batch: OutboxBatch
         let ledgerBatch: LedgerBatch
         let covered: [OutboxBatch]
+        do {
+            try cutBeforeAnchor?()
+        } catch {
+            logger.warning("the leaves logged so far could not be cut before an anchor; they go with the next batch", metadata: ["reason": "\(error)"])
+        }
         do {
             guard let next = try window == .coalescing ? outbox.nextCoalescingTarget() : outbox.nextPendingBatch() else { return .idle }
             batch = next
