@@ -112,6 +112,8 @@ let package = Package(
             name: "Processing",
             dependencies: [
                 "Journal", "DeviceProfiles", "IEEE11073", "Observations", "DeviceIdentity", "JSONDocument", "MQTTIngest", "StrictYAML", "Timing",
+                "HexEncoding",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -137,7 +137,7 @@ public final class Gateway: Sendable {
         } catch {
             throw .journal(error)
         }
-        let ingest = IngestHandler(journal: journal, metrics: metrics.processing, logger: logger, wake: wake)
+        let ingest = IngestHandler(journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake)
         do {
             client = try MQTTClient.committingBatches(settings: config.mqtt, subscriptions: profiles.subscriptionFilters, logger: logger, onMessages: ingest.handle)
         } catch {
@@ -288,6 +288,9 @@ public final class Gateway: Sendable {
     }
 
     /// Latest value text per device and metric (for the demo's live view).
+    /// Keys held by the processor's dead-letter log throttle (bounded, whatever the topics).
+    public var logThrottleKeys: Int { processor.deadLetterLogKeys }
+
     public var latestValues: [String: [String: String]] { runtime.latestValues }
 }
 

@@ -81,7 +81,10 @@ public final class Journal: Sendable {
         do {
             return try pool.write { db in
                 // Cached: this runs once per commit, and compiling it each time showed in profiles.
-                let insert = try db.cachedStatement(sql: "INSERT INTO inbox (topic, payload, qos, received_at_ms, packet_id) VALUES (?, ?, ?, ?, ?)")
+                let insert = try db.cachedStatement(sql: """
+                    INSERT INTO inbox (topic, payload, qos, received_at_ms, packet_id, cut_kind, cut_reason, topic_bytes, topic_sha256, payload_bytes, payload_sha256)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
                 var seqs: [Int64] = []
                 seqs.reserveCapacity(messages.count)
                 var redeliveries = 0
@@ -93,7 +96,11 @@ public final class Journal: Sendable {
                             continue
                         }
                         let receivedAtMs = Int64((message.receivedAt.timeIntervalSince1970 * 1000).rounded())
-                        try insert.execute(arguments: [message.topic, Data(message.payload), message.qos, receivedAtMs, message.packetId])
+                        let cut = message.cut
+                        try insert.execute(arguments: [
+                            message.topic, Data(message.payload), message.qos, receivedAtMs, message.packetId,
+                            cut?.kind, cut?.reason, cut?.topicBytes, cut?.topicSHA256, cut?.payloadBytes, cut?.payloadSHA256,
+                        ])
                         seqs.append(db.lastInsertedRowID)
                         try recent.remember(message, seq: db.lastInsertedRowID, in: db)
                     }

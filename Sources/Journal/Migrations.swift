@@ -70,6 +70,19 @@ enum JournalMigrations {
             // crash (same identifier, topic and payload) is recognised (`RecentDeliveries`).
             try db.execute(sql: "ALTER TABLE inbox ADD COLUMN packet_id INTEGER")
         }
+        migrator.registerMigration("v8-inbox-cut-evidence") { db in
+            // A message the router refused to journal whole (oversized payload, overlong topic or
+            // device id): the row keeps a bounded prefix, and these the length and SHA-256 of all of it.
+            try db.execute(sql: """
+                ALTER TABLE inbox ADD COLUMN cut_kind TEXT;
+                ALTER TABLE inbox ADD COLUMN cut_reason TEXT;
+                ALTER TABLE inbox ADD COLUMN topic_bytes INTEGER;
+                ALTER TABLE inbox ADD COLUMN topic_sha256 TEXT;
+                ALTER TABLE inbox ADD COLUMN payload_bytes INTEGER;
+                ALTER TABLE inbox ADD COLUMN payload_sha256 TEXT;
+                CREATE INDEX dead_letter_by_time ON dead_letter(created_at_ms);
+                """)
+        }
         for owner in tables { owner.register(&migrator) }
         return migrator
     }

@@ -11,14 +11,40 @@ public struct InboxMessage: Sendable, Hashable {
     public let packetId: Int?
     /// Whether it came on a resumed session, so that it may be a redelivery of a journaled one.
     public let mayBeRedelivery: Bool
+    /// Set when `topic` and `payload` are bounded prefixes of what arrived (`CutEvidence`).
+    public let cut: CutEvidence?
 
-    public init(topic: String, payload: [UInt8], qos: Int, receivedAt: Date, packetId: Int? = nil, mayBeRedelivery: Bool = false) {
+    public init(
+        topic: String, payload: [UInt8], qos: Int, receivedAt: Date, packetId: Int? = nil, mayBeRedelivery: Bool = false, cut: CutEvidence? = nil
+    ) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
         self.receivedAt = receivedAt
         self.packetId = packetId
         self.mayBeRedelivery = mayBeRedelivery
+        self.cut = cut
+    }
+}
+
+/// What the router kept of a message it would not journal whole: the record holds bounded
+/// prefixes of topic and payload; this, why, and the length and SHA-256 (hex) of each whole.
+public struct CutEvidence: Sendable, Hashable {
+    /// The dead-letter kind the message becomes (`oversized`, `topic_too_long`, `device_id_too_long`).
+    public let kind: String
+    public let reason: String
+    public let topicBytes: Int
+    public let topicSHA256: String
+    public let payloadBytes: Int
+    public let payloadSHA256: String
+
+    public init(kind: String, reason: String, topicBytes: Int, topicSHA256: String, payloadBytes: Int, payloadSHA256: String) {
+        self.kind = kind
+        self.reason = reason
+        self.topicBytes = topicBytes
+        self.topicSHA256 = topicSHA256
+        self.payloadBytes = payloadBytes
+        self.payloadSHA256 = payloadSHA256
     }
 }
 
@@ -38,6 +64,8 @@ public struct InboxRecord: Sendable, Hashable, FetchableRecord {
     public let qos: Int
     /// The gateway's wall clock at receipt, in Unix milliseconds.
     public let receivedAtMs: Int64
+    /// Set when the router kept only a bounded prefix of topic and payload.
+    public let cut: CutEvidence?
 
     public var receivedAt: Date { Date(timeIntervalSince1970: Double(receivedAtMs) / 1000) }
 
@@ -47,6 +75,12 @@ public struct InboxRecord: Sendable, Hashable, FetchableRecord {
         payload = Array((row["payload"] as Data?) ?? Data())
         qos = row["qos"]
         receivedAtMs = row["received_at_ms"]
+        let cutKind: String? = row["cut_kind"]
+        cut = cutKind.map { kind in
+            CutEvidence(
+                kind: kind, reason: row["cut_reason"] ?? "", topicBytes: row["topic_bytes"] ?? 0, topicSHA256: row["topic_sha256"] ?? "",
+                payloadBytes: row["payload_bytes"] ?? 0, payloadSHA256: row["payload_sha256"] ?? "")
+        }
     }
 }
 

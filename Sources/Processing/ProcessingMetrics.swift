@@ -34,6 +34,7 @@ public final class ProcessingMetrics: Sendable {
     private let deadLetters: [DecodeError.Kind: CoreMetrics.Counter]
     private let quarantines: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     private let refusals: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
+    private let cuts: Mutex<[String: CoreMetrics.Counter]> = Mutex([:])
     private let factory: any MetricsFactory
 
     public init(factory: any MetricsFactory) {
@@ -64,6 +65,12 @@ public final class ProcessingMetrics: Sendable {
     /// Messages not acknowledged because the journal refused them (quota, disk): the broker keeps them.
     func refused(reason: String, messages: Int = 1) {
         counter(in: refusals, label: "wardgate_messages_refused_total", reason: reason).increment(by: Int64(messages))
+    }
+
+    /// A message acknowledged and journaled only as bounded evidence (its prefix, length and
+    /// digest), because its payload, topic or device id is over a limit (`IngestAdmission`).
+    func cut(reason: String) {
+        counter(in: cuts, label: "wardgate_messages_cut_total", reason: reason).increment()
     }
 
     /// A reading kept unsigned because its device has no usable identity.

@@ -2,6 +2,7 @@ import Foundation
 import Gateway
 import Journal
 import MQTTIngest
+import DeviceProfiles
 import Processing
 import Simulation
 import Synchronization
@@ -20,7 +21,8 @@ struct RedeliveryTests {
         defer { broker.stop() }
         let journal = try TestSupport.openJournal(directory + "/state")
         let metrics = GatewayMetrics()
-        let ingest = IngestHandler(journal: journal, metrics: metrics.processing, logger: TestSupport.quietLogger, wake: WakeSignal())
+        let runtime = RuntimeState(profiles: try ProfileSet.load(directory: TestSupport.shippedProfiles), assignments: try AssignmentBook(path: nil), identity: nil)
+        let ingest = IngestHandler(journal: journal, runtime: runtime, metrics: metrics.processing, logger: TestSupport.quietLogger, wake: WakeSignal())
         let cutOff = Atomic<Bool>(false)
         let gateway = try MQTTClient.committingBatches(
             settings: TestSupport.config(directory: directory, brokerPort: broker.port, clientId: "wardgate-redelivery").mqtt,

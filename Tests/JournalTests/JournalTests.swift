@@ -29,7 +29,7 @@ struct JournalTests {
         _ = try Journal(directory: dir)
         let reopened = try Journal(directory: dir)
         let applied = try reopened.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
-        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v7-inbox-packet-id"])
+        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v7-inbox-packet-id", "v8-inbox-cut-evidence"])
     }
 
     @Test("one migrator for the file: the owners' migrations run after the journal's, in the order given, once")
@@ -50,7 +50,7 @@ struct JournalTests {
         // Reopened with the same owners: nothing runs twice (the ALTER TABLE would fail).
         let reopened = try Journal(directory: dir, tables: [first, second])
         let applied = try reopened.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
-        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v7-inbox-packet-id", "first.v1", "second.v1"])
+        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v7-inbox-packet-id", "v8-inbox-cut-evidence", "first.v1", "second.v1"])
         // Opened without an owner's tables, the journal says so when that owner asks.
         let withoutSecond = try Journal(directory: dir, tables: [first])
         #expect(throws: JournalError.self) { try withoutSecond.requireTables(second) }

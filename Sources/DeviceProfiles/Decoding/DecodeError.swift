@@ -4,6 +4,9 @@ public struct DecodeError: Error, Sendable, Hashable, CustomStringConvertible {
         case unknownTopic = "unknown_topic"
         case invalidDeviceId = "invalid_device_id"
         case oversized
+        /// A topic, or the device segment of one, longer than the router's caps (`IngestAdmission`).
+        case topicTooLong = "topic_too_long"
+        case deviceIdTooLong = "device_id_too_long"
         case invalidUTF8 = "invalid_utf8"
         case invalidJSON = "invalid_json"
         case wrongType = "wrong_type"

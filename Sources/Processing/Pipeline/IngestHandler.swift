@@ -7,23 +7,26 @@ import MQTTIngest
 /// transaction, before any of them is acknowledged.
 public struct IngestHandler: Sendable {
     let journal: Journal
+    let runtime: RuntimeState
     let metrics: ProcessingMetrics
     let logger: Logger
     let wake: WakeSignal
     let alarms = LogThrottle(interval: 60)
 
-    public init(journal: Journal, metrics: ProcessingMetrics, logger: Logger, wake: WakeSignal) {
+    public init(journal: Journal, runtime: RuntimeState, metrics: ProcessingMetrics, logger: Logger, wake: WakeSignal) {
         self.journal = journal
+        self.runtime = runtime
         self.metrics = metrics
         self.logger = logger
         self.wake = wake
     }
 
     public func handle(_ messages: [IncomingMessage]) -> MessageDisposition {
+        let profiles = runtime.profiles
+        let admitted = messages.map { IngestAdmission.admit($0, profiles: profiles) }
         do {
-            let appended = try journal.append(messages.map {
-                InboxMessage(topic: $0.topic, payload: $0.payload, qos: $0.qos, receivedAt: $0.receivedAt, packetId: $0.packetId, mayBeRedelivery: $0.sessionResumed)
-            })
+            let appended = try journal.append(admitted)
+            for cut in admitted.compactMap(\.cut) { metrics.cut(reason: cut.kind) }
             metrics.messagesReceived.increment(by: Int64(messages.count))
             if appended.redeliveries > 0 { metrics.redeliveriesDropped.increment(by: Int64(appended.redeliveries)) }
             metrics.inboxCommits.increment()
@@ -39,7 +42,7 @@ public struct IngestHandler: Sendable {
             metrics.refused(reason: reason, messages: messages.count)
             if alarms.shouldLog(reason) {
                 logger.critical("ALARM: journal refuses writes; acknowledgements stop until it recovers", metadata: [
-                    "topic": "\(messages.first?.topic ?? "-")", "messages": "\(messages.count)", "reason": "\(error)",
+                    "topic": "\(BoundedText.logField(admitted.first?.topic ?? "-"))", "messages": "\(messages.count)", "reason": "\(error)",
                 ])
             }
             return .refused(error.description)

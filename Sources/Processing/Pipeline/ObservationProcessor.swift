@@ -140,6 +140,8 @@ public final class ObservationProcessor: Sendable {
     /// record, so it is spread over the cores.
     private func outcomes(of records: [InboxRecord], profiles: ProfileSet) -> [RecordOutcome] {
         let work: [RecordWork] = records.map { record in
+            // A cut record's topic may be a prefix: it is evidence, never routed as a reading.
+            if let cut = record.cut { return .cut(cut, deviceId: cut.kind == DecodeError.Kind.oversized.rawValue ? profiles.route(topic: record.topic)?.deviceId : nil) }
             let route = profiles.route(topic: record.topic)
             if let (profile, deviceId) = route, profile.format == .ieee11073 {
                 return stepSession(record, profile: profile, deviceId: deviceId)
@@ -163,6 +165,8 @@ public final class ObservationProcessor: Sendable {
     private enum RecordWork: Sendable {
         /// A JSON or SenML payload, routed (nil: no profile claims its topic).
         case payload(route: (profile: DeviceProfile, deviceId: String)?)
+        /// A message the router journaled only as evidence (`IngestAdmission`): a dead letter.
+        case cut(CutEvidence, deviceId: String?)
         /// An 11073 APDU whose session step gave `outcome` (replies, dead letters) and these readings.
         case readings(RecordOutcome, [Reading], deviceId: String)
     }
@@ -171,6 +175,8 @@ public final class ObservationProcessor: Sendable {
         switch work {
         case .payload(let route):
             return process(record, route: route)
+        case .cut(let cut, let deviceId):
+            return RecordOutcome(letters: [deadLetter(record, deviceId: deviceId, cutError(cut))])
         case .readings(var outcome, let readings, let deviceId):
             guard !readings.isEmpty else { return outcome }
             var processed: [Processed] = []
@@ -307,11 +313,27 @@ public final class ObservationProcessor: Sendable {
         let value: String
     }
 
+    private func cutError(_ cut: CutEvidence) -> PayloadDecodeError {
+        let kind = DecodeError.Kind(rawValue: cut.kind) ?? .oversized
+        return PayloadDecodeError(kind, """
+            \(cut.reason); kept the first \(IngestAdmission.evidencePrefixBytes) bytes; \
+            whole topic: \(cut.topicBytes) bytes, SHA-256 \(cut.topicSHA256); whole payload: \(cut.payloadBytes) bytes, SHA-256 \(cut.payloadSHA256)
+            """)
+    }
+
+    /// How many keys the dead-letter log throttle holds (bounded by `LogThrottle.defaultCapacity`).
+    public var deadLetterLogKeys: Int { deadLetterLog.keyCount }
+
     /// Counts and logs (throttled) a dead letter, and returns its record.
     private func deadLetter(_ record: InboxRecord, deviceId: String?, _ error: PayloadDecodeError) -> JournalDeadLetter {
         metrics.deadLettered(error.kind)
-        if deadLetterLog.shouldLog((deviceId ?? record.topic) + error.kind.rawValue) {
-            logger.warning("payload dead-lettered", metadata: ["device": "\(deviceId ?? "-")", "topic": "\(record.topic)", "reason": "\(error.reason)"])
+        // A topic or device id over its cap is a hostile name: one line per kind, not per name.
+        let hostileName = error.kind == .topicTooLong || error.kind == .deviceIdTooLong
+        if deadLetterLog.shouldLog(hostileName ? error.kind.rawValue : (deviceId ?? record.topic) + error.kind.rawValue) {
+            logger.warning("payload dead-lettered", metadata: [
+                "device": "\(BoundedText.logField(deviceId ?? "-"))", "topic": "\(BoundedText.logField(record.topic))",
+                "reason": "\(BoundedText.logField(error.reason))",
+            ])
         }
         return JournalDeadLetter(inboxSeq: record.seq, topic: record.topic, deviceId: deviceId, kind: error.kind.rawValue, reason: error.reason)
     }
