@@ -41,6 +41,10 @@ public final class Gateway: Sendable {
     private let forwarding = Mutex<Task<Void, Never>?>(nil)
     private let pruning = Mutex<Task<Void, Never>?>(nil)
     private let trimming = Mutex<Task<Void, Never>?>(nil)
+    private let checking = Mutex<Task<Void, Never>?>(nil)
+    /// Retention's check of the wall clock against the journal's own times.
+    let clock: ClockSanity
+    private let clockAlarms = LogThrottle(interval: 3600)
     private let processing = Mutex<Task<Void, Never>?>(nil)
     private let wake = WakeSignal()
 
@@ -59,8 +63,11 @@ public final class Gateway: Sendable {
         } catch {
             throw .invalidFiles(error)
         }
-        do {
+        do throws(JournalError) {
             journal = try Gateway.openJournal(config, maxBytes: config.maxJournalBytes)
+            // A damaged file must not be taken for an empty or shorter journal.
+            let problems = try journal.quickCheck()
+            if !problems.isEmpty { throw .corrupt(path: journal.path, detail: "PRAGMA quick_check: \(problems.joined(separator: "; "))") }
         } catch {
             throw .journal(error)
         }
@@ -82,7 +89,9 @@ public final class Gateway: Sendable {
         let replies = ReplyChannel()
         let log: GatewayLog
         do {
-            log = try GatewayLog(journal: journal, origin: config.log?.origin ?? "wardgate/\(config.gatewayId)", gatewayKeyPath: config.log?.gatewayKey, logger: logger)
+            log = try GatewayLog(
+                journal: journal, origin: config.log?.origin ?? "wardgate/\(config.gatewayId)", gatewayKeyPath: config.log?.gatewayKey,
+                lastCheckpointFile: LastCheckpointFile(stateDirectory: config.stateDirectory), logger: logger)
         } catch {
             throw .log("\(error)")
         }
@@ -96,6 +105,12 @@ public final class Gateway: Sendable {
             throw .journal(error)
         }
         let outbox = self.outbox
+        do {
+            let newest = [try journal.newestRecordedTimeMs(), try outbox.newestRecordedTimeMs()].compactMap { $0 }.max()
+            clock = ClockSanity(referenceMs: newest, maxSkew: config.maxClockSkew)
+        } catch {
+            throw .journal(error)
+        }
         let ledger: (any LedgerClient)?
         var fabric: FabricLedger?
         if let override {
@@ -103,6 +118,7 @@ public final class Gateway: Sendable {
         } else if let verifier = log.checkpointVerifier {
             switch config.ledger.kind {
             case .embedded:
+                try AnchorCheck.requireLedgerFile(config: config, outbox: outbox, log: log)
                 ledger = try Gateway.embeddedLedger(config: config, origin: log.origin, verifier: verifier, logger: logger)
             case .fabric:
                 fabric = try Gateway.fabricLedger(config: config, logger: logger, metrics: metrics)
@@ -113,6 +129,7 @@ public final class Gateway: Sendable {
         }
         self.ledger = ledger
         self.fabric = fabric
+        if let problem = AnchorCheck.problem(log: log, outbox: outbox, ledger: ledger) { throw .anchoring(problem) }
         let batcher = self.batcher
         forwarder = ledger.map { ledger in
             LedgerForwarder(
@@ -189,6 +206,7 @@ public final class Gateway: Sendable {
             pruning.withLock { $0 = Task { [weak self] in await self?.pruneLoop(retention: retention) } }
         }
         trimming.withLock { $0 = Task { await MemoryTrimmer.run() } }
+        checking.withLock { $0 = Task { [weak self, interval = config.integrityCheckInterval] in await self?.integrityLoop(interval: interval) } }
         client.start()
         logger.info("wardgate started", metadata: [
             "gateway": "\(config.gatewayId)", "profiles": "\(runtime.profiles.profiles.map(\.id))",
@@ -215,6 +233,7 @@ public final class Gateway: Sendable {
         checkpointing.withLock { $0 }?.cancel()
         pruning.withLock { $0 }?.cancel()
         trimming.withLock { $0 }?.cancel()
+        checking.withLock { $0 }?.cancel()
         // The last batch in flight finishes (or fails) before the journal closes; what is not
         // sent waits in the outbox for the next start.
         let forwardingTask = forwarding.withLock { $0 }
@@ -226,6 +245,10 @@ public final class Gateway: Sendable {
             try processor.drain()
             try batcher.cutDueBatches(force: true)
             try journal.close()
+        } catch JournalError.corrupt(let path, let detail) {
+            logger.critical("ALARM: the journal is corrupt; it will not recover by itself", metadata: [
+                "journal": "\(path)", "damage": "\(detail)", "recovery": "see \"Faults and recovery\" in docs/deployment.md",
+            ])
         } catch {
             logger.error("journal did not close cleanly; it will recover on the next start", metadata: ["reason": "\(error)"])
         }
@@ -265,17 +288,52 @@ public final class Gateway: Sendable {
 
     public var logTreeSize: UInt64 { (try? log.tree.size) ?? 0 }
 
-    /// Prunes anchored readings older than `journal.retention` (it also runs on its own).
-    public func pruneExpired(now: Date = Date()) throws(JournalError) -> Outbox.PruneOutcome? {
-        guard let retention = config.retention else { return nil }
-        return try outbox.pruneAnchored(receivedBefore: now.addingTimeInterval(-retention.inSeconds))
+    /// Why the journal's log, the last signed checkpoint, the outbox and the ledger disagree
+    /// (nil: they agree); checked at start (which then refuses to run) and by `/readyz`.
+    public func anchoringProblem() -> String? { AnchorCheck.problem(log: log, outbox: outbox, ledger: ledger) }
+
+    /// What one retention pass did.
+    public enum RetentionPass: Sendable, Equatable {
+        /// No `journal.retention` (readings are kept for ever).
+        case disabled
+        /// The wall clock runs ahead of the journal's own times by more than
+        /// `journal.maxClockSkew`: nothing was pruned, and the alarm is raised.
+        case paused(reason: String)
+        case pruned(Outbox.PruneOutcome)
     }
+
+    /// Prunes anchored readings older than `journal.retention` (it also runs on its own), by
+    /// the wall clock and by the journal's own times plus the monotonic time since start
+    /// (`ClockSanity`): never by the wall clock alone. `uptime` replaces the monotonic time
+    /// since start (tests pass it together with `now`).
+    public func pruneExpired(now: Date = Date(), uptime: Duration? = nil) throws(JournalError) -> RetentionPass {
+        guard let retention = config.retention else { return .disabled }
+        switch clock.judge(wall: now, uptime: uptime ?? clock.uptime) {
+        case .suspect(let ahead, let bound):
+            metrics.clockSuspect.record(1)
+            let reason = """
+                the clock (\(Gateway.iso8601(now))) is \(Int(ahead.inSeconds)) s past the newest time the journal recorded before this start \
+                plus the time since (\(Gateway.iso8601(bound))), more than journal.maxClockSkew (\(Int(clock.maxSkew.inSeconds)) s)
+                """
+            if clockAlarms.shouldLog("clock") {
+                logger.critical("ALARM: the clock looks wrong; retention pruning paused (logged once an hour)", metadata: [
+                    "reason": "\(reason)", "recovery": "see \"Faults and recovery\" in docs/deployment.md",
+                ])
+            }
+            return .paused(reason: reason)
+        case .sane(let trustedNow):
+            metrics.clockSuspect.record(0)
+            return .pruned(try outbox.pruneAnchored(receivedBefore: trustedNow.addingTimeInterval(-retention.inSeconds)))
+        }
+    }
+
+    static func iso8601(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
     private func pruneLoop(retention: Duration) async {
         let interval = max(.seconds(1), min(retention / 10, .seconds(3600)))
         while !Task.isCancelled {
             do {
-                if let outcome = try pruneExpired(), outcome.observations + outcome.inboxRecords > 0 {
+                if case .pruned(let outcome) = try pruneExpired(), outcome.observations + outcome.inboxRecords > 0 {
                     logger.info("pruned anchored readings past retention", metadata: [
                         "observations": "\(outcome.observations)", "inboxRecords": "\(outcome.inboxRecords)",
                     ])
@@ -285,6 +343,35 @@ public final class Gateway: Sendable {
             }
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// `PRAGMA quick_check` every `interval`. Damage found latches the journal as corrupt (it then
+    /// refuses every write, so nothing more is acknowledged) and raises the alarm.
+    private func integrityLoop(interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard !Task.isCancelled else { return }
+            checkIntegrity()
+        }
+    }
+
+    /// One integrity check now (the loop's body; tests call it). Returns the problems found.
+    @discardableResult
+    public func checkIntegrity() -> [String] {
+        let problems: [String]
+        do {
+            problems = try journal.quickCheck()
+        } catch {
+            problems = ["\(error)"]
+        }
+        metrics.journalCorrupt.record(journal.corruption == nil ? 0 : 1)
+        if !problems.isEmpty {
+            logger.critical("ALARM: the journal is corrupt; acknowledgements stopped", metadata: [
+                "journal": "\(journal.path)", "damage": "\(problems.joined(separator: "; "))",
+                "recovery": "see \"Faults and recovery\" in docs/deployment.md (wardgate journal check)",
+            ])
+        }
+        return problems
     }
 
     /// Latest value text per device and metric (for the demo's live view).
@@ -303,6 +390,12 @@ extension Gateway {
     /// command that reads the state directory open it this way).
     public static func openJournal(_ config: GatewayConfig, maxBytes: Int64? = nil) throws(JournalError) -> Journal {
         try Journal(directory: config.stateDirectory, durability: config.durability, maxBytes: maxBytes, tables: journalTables)
+    }
+
+    /// Opens the configured journal for reading only (every CLI command that only looks): a
+    /// missing journal is `.missing`, and nothing is created or migrated.
+    public static func openJournalForReading(_ config: GatewayConfig) throws(JournalError) -> Journal {
+        try Journal(readingAt: config.stateDirectory, tables: journalTables)
     }
 
     /// The configured embedded ledger, trusting this gateway's checkpoint key for the log's
@@ -355,6 +448,8 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case identity(IdentityError)
     case log(String)
     case ledger(String)
+    /// The journal's log, its outbox and the ledger disagree about what was anchored.
+    case anchoring(String)
 
     public var description: String {
         switch self {
@@ -364,6 +459,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
         case .identity(let error): "identity: \(error)"
         case .log(let reason): "Merkle log: \(reason)"
         case .ledger(let reason): "ledger: \(reason)"
+        case .anchoring(let reason): "refusing to run: \(reason)"
         }
     }
 }

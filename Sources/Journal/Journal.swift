@@ -12,18 +12,24 @@ public final class Journal: Sendable {
     public let path: String
     public let durability: Durability
     public let maxBytes: Int64?
+    /// Opened with `init(readingAt:)`: writes fail and `close()` does not checkpoint.
+    public let isReadOnly: Bool
     /// The owners whose tables this journal was opened with (see `JournalTables`).
     public let tableOwners: [String]
     let pool: DatabasePool
     private let quota: QuotaGauge
     private let recentDeliveries = Mutex(RecentDeliveries())
+    /// Set once SQLite reports the file damaged: from then on every write is refused as
+    /// corrupt, so nothing more is acknowledged that could not be processed.
+    private let damage = Mutex<String?>(nil)
 
     /// Opens (creating and migrating as needed) the journal in `directory`. `tables` are the
     /// other modules' tables kept in the same file; their migrations run after the journal's,
     /// in this order, in one migrator.
-    public init(directory: String, durability: Durability = .process, maxBytes: Int64? = nil, tables: [JournalTables] = []) throws(JournalError) {
+    public convenience init(directory: String, durability: Durability = .process, maxBytes: Int64? = nil, tables: [JournalTables] = []) throws(JournalError) {
         let path = (directory as NSString).appendingPathComponent(Journal.fileName)
         try JournalFiles.prepare(directory: directory, databasePath: path)
+        let pool: DatabasePool
         do {
             var config = Configuration()
             config.busyMode = .timeout(10)
@@ -38,13 +44,41 @@ public final class Journal: Sendable {
             }
             try JournalMigrations.migrator(with: tables).migrate(pool)
         } catch {
-            throw .cannotOpen(path: path, reason: "\(error)")
+            throw JournalError.opening(path: path, error)
         }
+        self.init(path: path, pool: pool, durability: durability, maxBytes: maxBytes, tables: tables, readOnly: false)
+    }
+
+    /// Opens an existing journal for reading only (every CLI command that only looks): it never
+    /// creates the file or its directory and never migrates. A missing file is `.missing`.
+    public convenience init(readingAt directory: String, tables: [JournalTables] = []) throws(JournalError) {
+        let path = (directory as NSString).appendingPathComponent(Journal.fileName)
+        guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
+        let pool: DatabasePool
+        do {
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(10)
+            pool = try DatabasePool(path: path, configuration: config)
+            let current = try pool.read { db in try JournalMigrations.migrator(with: tables).hasCompletedMigrations(db) }
+            guard current else {
+                throw JournalError.cannotOpen(path: path, reason: "it was written by an older wardgate and is not migrated yet; start the gateway once (it migrates at start)")
+            }
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError.opening(path: path, error)
+        }
+        self.init(path: path, pool: pool, durability: .process, maxBytes: nil, tables: tables, readOnly: true)
+    }
+
+    private init(path: String, pool: DatabasePool, durability: Durability, maxBytes: Int64?, tables: [JournalTables], readOnly: Bool) {
         self.path = path
+        self.isReadOnly = readOnly
+        self.pool = pool
         self.durability = durability
         self.maxBytes = maxBytes
         self.tableOwners = tables.map(\.owner)
-        let pool = self.pool
         let pageSize = (try? pool.read { db in try Int64.fetchOne(db, sql: "PRAGMA page_size") }) ?? 4096
         self.quota = QuotaGauge(paths: [path, path + "-wal"]) {
             // Pages SQLite freed (anchored batches drop their copy of the leaves) are reused
@@ -74,6 +108,7 @@ public final class Journal: Sendable {
     /// not journaled again, so nothing downstream (an 11073 session) sees them twice.
     public func append(_ messages: [InboxMessage]) throws(JournalError) -> InboxAppend {
         guard !messages.isEmpty else { return InboxAppend(seqs: [], redeliveries: 0) }
+        try refuseIfCorrupt()
         if let maxBytes {
             let used = quota.usedBytes()
             if used >= maxBytes { throw .quotaExceeded(usedBytes: used, maxBytes: maxBytes) }
@@ -108,7 +143,7 @@ public final class Journal: Sendable {
                 return InboxAppend(seqs: seqs, redeliveries: redeliveries)
             }
         } catch {
-            throw .storage("\(error)")
+            throw failure(error)
         }
     }
 
@@ -261,6 +296,20 @@ public final class Journal: Sendable {
 
     // MARK: Retention
 
+    /// The newest time the journal recorded (a message received, an Observation signed, a dead
+    /// letter written), in Unix ms; nil for an empty journal. Retention's clock check compares
+    /// the wall clock with it.
+    public func newestRecordedTimeMs() throws(JournalError) -> Int64? {
+        try readDatabase { db in
+            try Int64.fetchOne(db, sql: """
+                SELECT MAX(t) FROM (
+                  SELECT MAX(received_at_ms) AS t FROM inbox
+                  UNION ALL SELECT MAX(signed_at_ms) FROM observation
+                  UNION ALL SELECT MAX(created_at_ms) FROM dead_letter)
+                """)
+        }
+    }
+
     /// Deletes, in the caller's transaction, the inbox messages received before `cutoff` that are
     /// processed, precede every remaining Observation and back no dead letter. Returns how many.
     /// (Which Observations go first is the ledger's rule: `Outbox.pruneAnchored`.)
@@ -325,20 +374,59 @@ public final class Journal: Sendable {
     }
 
     func writeDatabase<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
-        do { return try pool.write(body) } catch { throw .storage("\(error)") }
+        try refuseIfCorrupt()
+        do { return try pool.write(body) } catch { throw failure(error) }
     }
 
     func readDatabase<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
-        do { return try pool.read(body) } catch { throw .storage("\(error)") }
+        do { return try pool.read(body) } catch { throw failure(error) }
+    }
+
+    /// A storage failure, or `.corrupt` (remembered) when SQLite says the file is damaged.
+    private func failure(_ error: any Error) -> JournalError {
+        if let error = error as? JournalError { return error }
+        guard JournalError.isCorruption(error) else { return .storage("\(error)") }
+        markCorrupt("\(error)")
+        return .corrupt(path: path, detail: "\(error)")
+    }
+
+    private func markCorrupt(_ detail: String) {
+        damage.withLock { if $0 == nil { $0 = detail } }
+    }
+
+    private func refuseIfCorrupt() throws(JournalError) {
+        if let detail = damage.withLock({ $0 }) { throw .corrupt(path: path, detail: detail) }
+    }
+
+    /// What SQLite found wrong with the file, once it found something (nil: nothing so far).
+    public var corruption: String? { damage.withLock { $0 } }
+
+    // MARK: Integrity
+
+    /// `PRAGMA quick_check(limit)`: SQLite's check of every page, b-tree and record format (it
+    /// skips only the index-content cross-checks of `integrity_check`), reporting at most
+    /// `limit` problems. Damage found latches the journal as corrupt: writes are refused and
+    /// nothing more is acknowledged. Returns the problems (empty: the file is sound).
+    @discardableResult
+    public func quickCheck(limit: Int = 10) throws(JournalError) -> [String] {
+        let problems: [String]
+        do {
+            problems = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(\(max(1, limit)))") }
+        } catch {
+            throw failure(error)
+        }
+        guard problems != ["ok"] else { return [] }
+        markCorrupt(problems.joined(separator: "; "))
+        return problems
     }
 
     /// Checkpoints the WAL into the database file, for a clean shutdown.
     public func close() throws(JournalError) {
         do {
-            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            if !isReadOnly { _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
             try pool.close()
         } catch {
-            throw .storage("\(error)")
+            throw failure(error)
         }
     }
 }

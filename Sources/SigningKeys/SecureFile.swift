@@ -61,7 +61,7 @@ package enum SecureFile {
     package static func errnoDescription(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
     /// Writes `bytes` to a temporary file created with `mode` (O_EXCL, so never an existing file),
-    /// fsyncs it and renames it over `path`. Readers see the old or the new content, never a mix.
+    /// fsyncs it, renames it over `path` and fsyncs the directory. Readers see the old or the new content, never a mix.
     package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: UInt32) throws(KeyFileError) {
         let temporary = "\(path).tmp-\(Hex.encode((0..<6).map { _ in UInt8.random(in: 0...255) }))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
@@ -77,6 +77,13 @@ package enum SecureFile {
             guard close(fd) == 0 else { throw .fileSystem(path: temporary, operation: "close", reason: errnoDescription()) }
             guard rename(temporary, path) == 0 else {
                 throw .fileSystem(path: path, operation: "replace", reason: errnoDescription())
+            }
+            // The rename itself is durable only once the directory is synced.
+            let parent = parentDirectory(of: path)
+            let directory = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if directory >= 0 {
+                defer { close(directory) }
+                guard fsync(directory) == 0 else { throw .fileSystem(path: path, operation: "sync the directory of", reason: errnoDescription()) }
             }
         } catch {
             unlink(temporary)

@@ -23,21 +23,52 @@ public final class GatewayLog: ObservationCommitHook, Sendable {
     /// only on commit; after a restart the missing ones are rebuilt from the journal.
     private let unbatchedLeafData = Mutex<[UInt64: [UInt8]]>([:])
 
+    /// Where the last signed checkpoint is kept outside the journal (nil: only in the journal).
+    public let lastCheckpointFile: LastCheckpointFile?
+
     /// `journal` must have been opened with `LeafIndex.tables`. Without `gatewayKeyPath` leaves
     /// are appended but no checkpoint is signed (and nothing can be anchored).
-    public init(journal: Journal, origin: String, gatewayKeyPath: String?, logger: Logger) throws {
+    ///
+    /// With a key, it refuses to open (`LogDivergence`) when the journal's tree is behind or
+    /// differs from the last checkpoint signed, as the journal or `lastCheckpointFile` records it.
+    public init(journal: Journal, origin: String, gatewayKeyPath: String?, lastCheckpointFile: LastCheckpointFile? = nil, logger: Logger) throws {
         self.logger = logger
         self.origin = origin
+        self.lastCheckpointFile = lastCheckpointFile
         leafIndex = try LeafIndex(journal: journal)
         tree = try leafIndex.tree()
         if let gatewayKeyPath {
             let key = try PrivateKeyFile.loadP256(gatewayKeyPath)
             let noteSigner = try ECDSAP256NoteSigner(keyName: origin, privateKey: key)
-            // Refuses to start if the stored tree is not consistent with the last checkpoint we signed.
-            signer = try CheckpointSigner(origin: origin, signer: noteSigner, lastSignedNote: try tree.store.latestSignedCheckpointNote())
+            let inJournal = try tree.store.latestSignedCheckpointNote().map { try SignedCheckpoint(verifying: $0, using: [noteSigner.verifier]) }
+            let inFile = try lastCheckpointFile?.read(verifyingWith: noteSigner.verifier)
+            if let inJournal { try GatewayLog.requireExtends(tree, inJournal.checkpoint, source: "the last checkpoint signed, as the journal records it") }
+            if let inFile, let file = lastCheckpointFile {
+                try GatewayLog.requireExtends(tree, inFile.checkpoint, source: "the last checkpoint this gateway signed, kept in \(file.path)")
+            }
+            // The signer checks every new checkpoint against the later of the two.
+            let lastSigned = [inJournal, inFile].compactMap { $0?.checkpoint }.max { $0.size < $1.size }
+            signer = try CheckpointSigner(origin: origin, signer: noteSigner, lastSigned: lastSigned)
         } else {
             signer = nil
             logger.warning("no log section: leaves are appended but no checkpoint is signed and nothing is anchored")
+        }
+    }
+
+    /// Throws `LogDivergence` unless the journal's tree contains `reference`: at least its size,
+    /// and the same root at that size. `source` says where the reference comes from.
+    public func requireExtends(_ reference: Checkpoint, source: String) throws {
+        try GatewayLog.requireExtends(tree, reference, source: source)
+    }
+
+    static func requireExtends(_ tree: LogTree<SQLiteSubtreeHashStore>, _ reference: Checkpoint, source: String) throws {
+        let head = try tree.treeHead()
+        if reference.size > head.size {
+            throw LogDivergence(treeSize: head.size, treeRoot: head.rootHash, referenceSize: reference.size, referenceRoot: reference.rootHash, source: source, behind: true)
+        }
+        let root = try tree.rootHash(atSize: reference.size)
+        if root != reference.rootHash {
+            throw LogDivergence(treeSize: head.size, treeRoot: head.rootHash, referenceSize: reference.size, referenceRoot: reference.rootHash, source: source, behind: false)
         }
     }
 
@@ -105,10 +136,15 @@ public final class GatewayLog: ObservationCommitHook, Sendable {
         }
     }
 
-    /// Signs a checkpoint of the tree at `size` with the gateway key.
+    /// Signs a checkpoint of the tree at `size` with the gateway key, after the signer checked
+    /// it is consistent with every checkpoint signed before, and stores it in
+    /// `lastCheckpointFile` (fsynced) before returning it: no checkpoint is used that the file
+    /// does not hold.
     public func signCheckpoint(atSize size: UInt64) throws -> SignedCheckpoint {
         guard let signer else { throw GatewayLogError("no gateway key: this log signs no checkpoints") }
-        return try signer.signCheckpoint(for: tree, atSize: size)
+        let signed = try signer.signCheckpoint(for: tree, atSize: size)
+        try lastCheckpointFile?.write(signed)
+        return signed
     }
 
     /// Stores a signed checkpoint in the caller's transaction (with the batch it commits).
@@ -117,6 +153,29 @@ public final class GatewayLog: ObservationCommitHook, Sendable {
     }
 
     public func latestCheckpointNote() throws -> String? { try tree.store.latestSignedCheckpointNote() }
+}
+
+/// The journal's tree is behind, or differs from, a checkpoint that was signed or anchored
+/// before: the journal lost or changed committed leaves. The gateway refuses to run.
+public struct LogDivergence: Error, Sendable, CustomStringConvertible {
+    public let treeSize: UInt64
+    public let treeRoot: MerkleHash
+    public let referenceSize: UInt64
+    public let referenceRoot: MerkleHash
+    public let source: String
+    /// true: the tree is smaller than the reference; false: it has another root at that size.
+    public let behind: Bool
+
+    public var description: String {
+        let state = "the journal's Merkle log has size \(treeSize) (root \(treeRoot.hex))"
+        let reference = "\(source) has size \(referenceSize) (root \(referenceRoot.hex))"
+        let relation = behind ? "is behind" : "differs from"
+        return "\(state) and \(relation) \(reference): the journal lost or changed committed readings "
+            + "(a damaged, rolled-back or replaced journal.sqlite or journal.sqlite-wal). "
+            + "Refusing to run, so that no checkpoint contradicting one already signed is ever signed. "
+            + "Recover as docs/deployment.md \"Faults and recovery\" says: keep the damaged files, restore the journal from a backup "
+            + "that holds at least size \(referenceSize), or start a new log (a new log.origin) and keep the old journal for audit."
+    }
 }
 
 /// Why the log refused to do something; the message says what.

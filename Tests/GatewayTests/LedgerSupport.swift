@@ -69,6 +69,14 @@ struct LedgerWard {
         try Gateway.embeddedLedger(config: config(brokerPort: 1), logger: TestSupport.quietLogger)
     }
 
+    /// Waits until the ledger file's last anchored checkpoint has `size` leaves; it looks only
+    /// once the daemon created the file (opening a missing one would create it).
+    func waitUntilLedgerHolds(size: UInt64) async -> Bool {
+        await TestSupport.eventually(timeout: .seconds(60)) {
+            FileManager.default.fileExists(atPath: ledgerPath) && (try? LedgerContents(path: ledgerPath).anchoredSizes.last) == size
+        }
+    }
+
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 }
 

@@ -212,7 +212,7 @@ struct ServiceComponentTests {
         #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         var readiness = await service.readiness()
         #expect(readiness.isReady, "\(readiness.reasons)")
-        #expect(readiness.checks.map(\.name) == ["broker", "journal", "quota"])
+        #expect(readiness.checks.map(\.name) == ["broker", "journal", "log", "quota"])
 
         // A stuck writer: another process holds SQLite's write lock.
         let lock = try JournalWriteLock(databasePath: gateway.journal.path)

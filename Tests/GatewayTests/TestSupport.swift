@@ -20,8 +20,10 @@ enum TestSupport {
 
     static var shippedProfiles: String { packageRoot + "/DeviceProfiles" }
 
-    /// The `wardgate` executable built beside the test bundle.
+    /// The `wardgate` executable built beside the test bundle (`WARDGATE_BINARY` replaces it, to
+    /// run the process tests against another build, such as one from before a fix).
     static var wardgateBinary: String {
+        if let other = ProcessInfo.processInfo.environment["WARDGATE_BINARY"] { return other }
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = exe.deletingLastPathComponent()
         for _ in 0..<3 {

@@ -86,6 +86,12 @@ struct ConfigSections {
         } else if let value = journal.optionalDuration("retention") {
             config.retention = value
         }
+        if let interval = journal.optionalDuration("integrityCheck") {
+            if interval >= .seconds(1) { config.integrityCheckInterval = interval } else { reader.report(journal.fieldPath("integrityCheck"), "must be at least 1s") }
+        }
+        if let skew = journal.optionalDuration("maxClockSkew") {
+            if skew >= .seconds(1) { config.maxClockSkew = skew } else { reader.report(journal.fieldPath("maxClockSkew"), "must be at least 1s") }
+        }
         journal.finish()
     }
 

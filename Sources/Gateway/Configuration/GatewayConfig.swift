@@ -52,6 +52,13 @@ public struct GatewayConfig: Sendable {
 
     /// `journal.retention`: anchored readings older than this may be pruned (nil keeps everything).
     public var retention: Duration? = .seconds(30 * 86_400)
+    /// `journal.integrityCheck`: how often `PRAGMA quick_check` runs while the gateway runs (it
+    /// also runs at every start).
+    public var integrityCheckInterval: Duration = .seconds(3600)
+    /// `journal.maxClockSkew`: how far the wall clock may run ahead of the newest time the
+    /// journal recorded before this start (plus the time since, on the monotonic clock) before
+    /// pruning pauses with an alarm.
+    public var maxClockSkew: Duration = .seconds(86_400)
 
     public struct IdentitySettings: Sendable, Hashable {
         public var keystore: String

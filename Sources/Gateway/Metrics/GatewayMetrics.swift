@@ -32,6 +32,10 @@ public final class GatewayMetrics: Sendable {
     let ledgerSubmitDurations: [LedgerSubmitResult: CoreMetrics.Timer]
     /// `wardgate_ledger_fabric_failures_total{reason}`, by `FabricFailure` label.
     let fabricFailures: [String: CoreMetrics.Counter]
+    /// 1 once `PRAGMA quick_check` (or SQLite on a read or write) found the journal damaged.
+    let journalCorrupt: CoreMetrics.Gauge
+    /// 1 while retention pauses because the clock runs ahead of the journal's times (`ClockSanity`).
+    let clockSuspect: CoreMetrics.Gauge
     private let factory: PrometheusMetricsFactory
 
     public init() {
@@ -60,7 +64,11 @@ public final class GatewayMetrics: Sendable {
         fabricFailures = Dictionary(uniqueKeysWithValues: FabricFailure.Kind.allCases.map { [prometheus] kind in
             (kind.rawValue, Counter(label: "wardgate_ledger_fabric_failures_total", dimensions: [("reason", kind.rawValue)], factory: prometheus))
         })
+        journalCorrupt = Gauge(label: "wardgate_journal_corrupt", factory: factory)
+        clockSuspect = Gauge(label: "wardgate_clock_suspect", factory: factory)
         ledgerAvailable.record(1)
+        journalCorrupt.record(0)
+        clockSuspect.record(0)
     }
 
     func record(_ failure: FabricFailure) { fabricFailures[failure.metricLabel]?.increment() }

@@ -159,6 +159,16 @@ public final class GatewayService: Sendable {
             checks.append(.init(name: "journal", ok: false, detail: "a write transaction did not complete within \(probeTimeout)"))
         }
         let journal = gateway.journal
+        if let damage = journal.corruption {
+            checks.append(.init(name: "integrity", ok: false, detail: JournalError.corrupt(path: journal.path, detail: damage).description))
+        }
+        if let problem = gateway.anchoringProblem() {
+            checks.append(.init(name: "log", ok: false, detail: problem))
+        } else {
+            let detail = gateway.log.signsCheckpoints
+                ? "the journal's log contains every checkpoint signed and anchored" : "no gateway key: leaves are logged, no checkpoint is signed"
+            checks.append(.init(name: "log", ok: true, detail: detail))
+        }
         if let max = journal.maxBytes {
             let used = journal.usedBytes()
             checks.append(.init(name: "quota", ok: used < max, detail: used < max ? "\(used) of \(max) bytes used" : "exhausted: \(used) of \(max) bytes used; acknowledgements stopped"))

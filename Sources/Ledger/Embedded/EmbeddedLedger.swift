@@ -12,9 +12,12 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case key(path: String, reason: String)
     case keyMismatch(path: String, expected: String, found: String)
     case storage(String)
+    /// A read-only command was pointed at a ledger file (or key) that is not there.
+    case missing(path: String)
 
     public var description: String {
         switch self {
+        case .missing(let path): "there is no ledger file at \(path) (nothing was created; check ledger.path and ledger.key in the configuration)"
         case .cannotOpen(let path, let reason): "ledger \(path) cannot be opened: \(reason)"
         case .key(let path, let reason): "ledger key \(path): \(reason)"
         case .keyMismatch(let path, let expected, let found):
@@ -53,12 +56,8 @@ public final class EmbeddedLedger: LedgerClient {
     /// Opens (or creates) the ledger. Without `keyPath` the key lives beside the file; a
     /// missing key file is generated (mode 0600). `trustedGateways` maps a log origin to the
     /// key its checkpoints must be signed with.
-    public init(path: String, keyPath: String? = nil, trustedGateways: [String: any NoteVerifier], logger: Logger) throws(LedgerError) {
-        self.path = path
+    public convenience init(path: String, keyPath: String? = nil, trustedGateways: [String: any NoteVerifier], logger: Logger) throws(LedgerError) {
         let keyPath = keyPath ?? EmbeddedLedger.defaultKeyPath(forLedgerAt: path)
-        self.keyPath = keyPath
-        self.trustedGateways = trustedGateways
-        self.logger = logger
         let key: P256.Signing.PrivateKey
         do {
             try FileManager.default.createDirectory(
@@ -78,6 +77,29 @@ public final class EmbeddedLedger: LedgerClient {
         } catch {
             throw .key(path: keyPath, reason: "\(error)")
         }
+        try self.init(path: path, keyPath: keyPath, key: key, readOnly: false, trustedGateways: trustedGateways, logger: logger)
+    }
+
+    /// Opens an existing ledger for reading only (`wardgate ledger verify|key`, the gateway's
+    /// start check): it never creates the file, its directory or a key, and never migrates.
+    public convenience init(readingAt path: String, keyPath: String? = nil, logger: Logger) throws(LedgerError) {
+        let keyPath = keyPath ?? EmbeddedLedger.defaultKeyPath(forLedgerAt: path)
+        guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
+        guard FileManager.default.fileExists(atPath: keyPath) else { throw .key(path: keyPath, reason: "the ledger key file is missing") }
+        let key: P256.Signing.PrivateKey
+        do {
+            key = try PrivateKeyFile.loadP256(keyPath)
+        } catch {
+            throw .key(path: keyPath, reason: "\(error)")
+        }
+        try self.init(path: path, keyPath: keyPath, key: key, readOnly: true, trustedGateways: [:], logger: logger)
+    }
+
+    private init(path: String, keyPath: String, key: P256.Signing.PrivateKey, readOnly: Bool, trustedGateways: [String: any NoteVerifier], logger: Logger) throws(LedgerError) {
+        self.path = path
+        self.keyPath = keyPath
+        self.trustedGateways = trustedGateways
+        self.logger = logger
         privateKeyBytes = Array(key.rawRepresentation)
         publicKeyDER = Array(key.publicKey.derRepresentation)
         publicKeyPEM = key.publicKey.pemRepresentation
@@ -85,19 +107,27 @@ public final class EmbeddedLedger: LedgerClient {
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            configuration.readonly = readOnly
+            if !readOnly { configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") } }
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            try EmbeddedLedger.migrator.migrate(queue)
+            if readOnly {
+                guard try queue.read({ db in try EmbeddedLedger.migrator.hasCompletedMigrations(db) }) else {
+                    throw LedgerError.cannotOpen(path: path, reason: "it is not a wardgate ledger, or one not yet migrated")
+                }
+            } else {
+                try EmbeddedLedger.migrator.migrate(queue)
+            }
+        } catch let error as LedgerError {
+            throw error
         } catch {
             throw .cannotOpen(path: path, reason: "\(error)")
         }
         let spki = Array(key.publicKey.derRepresentation)
         let stored: [UInt8]?
         do {
-            stored = try queue.write { db -> [UInt8]? in
-                if let existing = try Data.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE name = 'public_key'") { return Array(existing) }
-                try db.execute(sql: "INSERT INTO ledger_meta (name, value) VALUES ('public_key', ?)", arguments: [Data(spki)])
-                return nil
+            stored = try queue.read { db in try Data.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE name = 'public_key'").map { Array($0) } }
+            if stored == nil, !readOnly {
+                try queue.write { db in try db.execute(sql: "INSERT INTO ledger_meta (name, value) VALUES ('public_key', ?)", arguments: [Data(spki)]) }
             }
         } catch {
             throw .storage("\(error)")
@@ -316,6 +346,14 @@ public final class EmbeddedLedger: LedgerClient {
     }
 
     // MARK: Inspection
+
+    /// The largest checkpoint anchored for `origin` (nil: none), as this ledger holds it.
+    public func latestAnchored(origin: String) throws -> Checkpoint? {
+        try queue.read { db in
+            try String.fetchOne(db, sql: "SELECT checkpoint FROM block_entry WHERE origin = ? ORDER BY tree_size DESC LIMIT 1", arguments: [origin])
+                .map { note in try Checkpoint(parsing: SignedNote(parsing: note).text) }
+        }
+    }
 
     public func close() throws { try queue.close() }
 

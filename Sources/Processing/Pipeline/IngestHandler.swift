@@ -37,6 +37,7 @@ public struct IngestHandler: Sendable {
             let reason: String
             switch error {
             case .quotaExceeded: reason = "quota"
+            case .corrupt: reason = "corrupt"
             default: reason = "storage"
             }
             metrics.refused(reason: reason, messages: messages.count)

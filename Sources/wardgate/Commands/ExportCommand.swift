@@ -44,7 +44,7 @@ struct ExportCommand: ParsableCommand {
         }
         let settings = try configFile.load()
         do {
-            let journal = try Gateway.openJournal(settings)
+            let journal = try Gateway.openJournalForReading(settings)
             let observations = try journal.observations(issuedSince: sinceDate)
             try ObservationExport.export(observations, format: exportFormat, resources: exportedResources) { print($0) }
         } catch {

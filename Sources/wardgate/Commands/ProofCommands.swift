@@ -33,7 +33,7 @@ struct ProofCommand: ParsableCommand {
             throw ExitCode(1)
         }
         do {
-            let journal = try Gateway.openJournal(settings)
+            let journal = try Gateway.openJournalForReading(settings)
             let selector: ProofBundle.Selector = observation.map { .observation($0) } ?? .leafIndex(leafIndex ?? 0)
             let bundle = try ProofBundle.build(selector, journal: journal, keystore: Keystore(directory: identity.keystore))
             print(bundle.serialized)

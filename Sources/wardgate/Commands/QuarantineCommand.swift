@@ -19,7 +19,7 @@ struct QuarantineCommand: ParsableCommand {
         func run() throws {
             let settings = try configFile.load()
             do {
-                let journal = try Gateway.openJournal(settings)
+                let journal = try Gateway.openJournalForReading(settings)
                 let quarantined = try journal.observations(deviceId: device, quarantinedOnly: true)
                 print("received (UTC)            device           observation                       reason")
                 let formatter = ISO8601DateFormatter()

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Journal
 import Transparency
+import TransparencyLog
 
 /// A batch waiting for (or done with) the ledger: a signed checkpoint and the leaves it adds.
 public struct OutboxBatch: Sendable, Hashable {
@@ -216,6 +217,14 @@ public struct Outbox: Sendable {
         UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM ledger_outbox WHERE state = 'anchored'") ?? 0)
     }
 
+    /// The checkpoint of the largest anchored batch (nil before the first receipt).
+    public func lastAnchoredCheckpoint() throws -> Checkpoint? {
+        let note = try journal.read { transaction in
+            try String.fetchOne(transaction.database, sql: "SELECT checkpoint FROM ledger_outbox WHERE state = 'anchored' ORDER BY tree_size DESC LIMIT 1")
+        }
+        return try note.map { try Checkpoint(parsing: SignedNote(parsing: $0).text) }
+    }
+
     public func recordAttempt(ofBatch treeSize: UInt64, error: String) throws(JournalError) {
         try journal.write { transaction in
             try transaction.database.execute(
@@ -293,9 +302,21 @@ public struct Outbox: Sendable {
 
     // MARK: Retention
 
+    /// The newest time the outbox recorded (a batch cut, a receipt stored), in Unix ms.
+    public func newestRecordedTimeMs() throws(JournalError) -> Int64? {
+        try journal.read { transaction in
+            try Int64.fetchOne(transaction.database, sql: "SELECT MAX(MAX(cut_at_ms), IFNULL(MAX(finished_at_ms), 0)) FROM ledger_outbox")
+        }
+    }
+
     public struct PruneOutcome: Sendable, Equatable {
         public let observations: Int
         public let inboxRecords: Int
+
+        public init(observations: Int, inboxRecords: Int) {
+            self.observations = observations
+            self.inboxRecords = inboxRecords
+        }
     }
 
     /// Deletes anchored Observations received before `cutoff`, and the inbox messages before
