@@ -294,6 +294,33 @@ public final class Journal: Sendable {
         }
     }
 
+    // MARK: Quarantine
+
+    /// Gives quarantined Observations the signatures they now have (`wardgate quarantine retry`),
+    /// in one transaction: each row keeps its resource and gets the JWS, its quarantine reason
+    /// cleared. `onSigned` runs in the same transaction with the rows that were still quarantined
+    /// (the Merkle log appends them as leaves). Returns those rows.
+    @discardableResult
+    public func resignQuarantined(
+        _ signatures: [String: ObservationSignature], onSigned: ((JournalTransaction, [ObservationEntry]) throws -> Void)? = nil
+    ) throws(JournalError) -> [ObservationEntry] {
+        try writeDatabase { db in
+            var signed: [ObservationEntry] = []
+            for (id, signature) in signatures.sorted(by: { $0.key < $1.key }) {
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE id = ? AND quarantine_reason IS NOT NULL", arguments: [id]) else { continue }
+                try db.execute(
+                    sql: "UPDATE observation SET jws = ?, signed_at_ms = ?, signer_thumbprint = ?, quarantine_reason = NULL WHERE id = ?",
+                    arguments: [signature.jws, signature.signedAtMs, signature.certificateThumbprint, id])
+                signed.append(ObservationEntry(
+                    id: id, inboxSeq: row["inbox_seq"], deviceId: row["device_id"], metricCode: UInt32(truncatingIfNeeded: row["metric_code"] as Int64),
+                    effectiveAtMs: row["effective_at_ms"], issuedAtMs: row["issued_at_ms"], implausible: row["implausible"],
+                    resource: Array((row["resource"] as Data?) ?? Data()), signature: signature))
+            }
+            try onSigned?(JournalTransaction(db), signed)
+            return signed
+        }
+    }
+
     // MARK: Retention
 
     /// The newest time the journal recorded (a message received, an Observation signed, a dead

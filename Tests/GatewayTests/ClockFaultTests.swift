@@ -4,6 +4,7 @@ import Journal
 import Ledger
 import Simulation
 import Testing
+import WardgateTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ import Glibc
 /// clock far ahead of the journal's own times pauses pruning with an alarm.
 @Suite("Clock faults: a forward jump never deletes readings", .serialized)
 struct ClockFaultTests {
-    @Test("the daemon under `faketime +400d`: retention prunes none of the minute-old anchored readings, logs the alarm, and keeps them all")
+    @Test("the daemon under `faketime +400d`: retention prunes none of the anchored readings and logs the alarm; what it quarantined is signed by `quarantine retry` and anchored")
     func forwardJumpUnderFaketime() async throws {
         let ward = try LedgerWard("clock-jump", devices: 4)
         defer { ward.remove() }
@@ -41,6 +42,14 @@ struct ClockFaultTests {
         let alarmed = await TestSupport.eventually(timeout: .seconds(30)) {
             ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").contains("ALARM: the clock looks wrong; retention pruning paused")
         }
+        // Readings received meanwhile: 400 days on, every device certificate looks expired.
+        try await PublishRecorder().publish(port: broker.port, devices: 4, rounds: 2, seed: ward.seed + 1)
+        let quarantined = try await TestSupport.eventually(timeout: .seconds(60)) {
+            let journal = try Journal(readingAt: ward.directory + "/state", tables: Gateway.journalTables)
+            defer { try? journal.close() }
+            return try journal.statistics().quarantined == 40
+        }
+        #expect(quarantined, "the readings of the wrong clock are quarantined")
         // faketime forks the daemon and waits for it: SIGTERM goes to the daemon itself.
         let children = (try? String(contentsOfFile: "/proc/\(jumped.processIdentifier)/task/\(jumped.processIdentifier)/children", encoding: .utf8)) ?? ""
         let daemon = try #require(children.split(separator: " ").first.flatMap { Int32($0) }, "the daemon under faketime")
@@ -52,8 +61,18 @@ struct ClockFaultTests {
         #expect(!output.contains("pruned anchored readings past retention"), "\(output.suffix(3000))")
 
         let journal = try Journal(readingAt: ward.directory + "/state", tables: Gateway.journalTables)
-        defer { try? journal.close() }
-        #expect(try journal.statistics().observations == 200, "every anchored reading is still there")
+        #expect(try journal.statistics().observations == 240, "every anchored reading is still there")
+        try journal.close()
+
+        // The clock is right again: the quarantined readings are signed and logged, then anchored.
+        let retry = try ProcessRunner.run(TestSupport.wardgateBinary, ["quarantine", "retry", "--config", configPath])
+        #expect(retry.status == 0, "\(retry.output)")
+        #expect(retry.stdout.contains("signed and logged 40 reading(s); 0 still quarantined"), "\(retry.output)")
+        let list = try ProcessRunner.run(TestSupport.wardgateBinary, ["quarantine", "list", "--config", configPath])
+        #expect(list.stdout.contains("0 quarantined reading(s)"), "\(list.output)")
+        let again = try GatewayProcess(configPath: configPath, logPath: logPath)
+        #expect(await ward.waitUntilLedgerHolds(size: 240), "the re-signed readings are anchored after the next start")
+        #expect(again.terminate() == 0)
     }
 
     @Test("in process: the jump pauses pruning and sets wardgate_clock_suspect; the wall clock alone prunes nothing; both clocks past retention prune")

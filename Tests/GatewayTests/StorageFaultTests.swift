@@ -71,6 +71,11 @@ struct StorageFaultTests {
         #expect(missing.contains("the ledger file \(ward.ledgerPath) is missing"), "\(missing)")
         #expect(missing.contains("receipts up to size 400"), "\(missing)")
         #expect(!FileManager.default.fileExists(atPath: ward.ledgerPath), "refusing to start must not create an empty ledger")
+        let configPath = try ward.writeConfigFile(brokerPort: broker.port, clientId: "wardgate-ledger-test")
+        let daemon = try ProcessRunner.runTool(["timeout", "60", TestSupport.wardgateBinary, "run", "--config", configPath])
+        #expect(daemon.status == 1, "the daemon refuses too (124: it ran on): \(daemon.output.suffix(2000))")
+        #expect(daemon.stderr.contains("is missing"), "\(daemon.stderr.suffix(2000))")
+        #expect(!FileManager.default.fileExists(atPath: ward.ledgerPath))
 
         try FileManager.default.copyItem(atPath: older, toPath: ward.ledgerPath)
         let behind = startError(config)
@@ -80,7 +85,6 @@ struct StorageFaultTests {
 
         // Recovery: re-anchor the outbox's checkpoints in a fresh ledger (the older copy is gone).
         try FileManager.default.removeItem(atPath: ward.ledgerPath)
-        let configPath = try ward.writeConfigFile(brokerPort: broker.port, clientId: "wardgate-ledger-test")
         let reanchor = try ProcessRunner.run(TestSupport.wardgateBinary, ["ledger", "reanchor", "--config", configPath])
         #expect(reanchor.status == 0, "\(reanchor.output)")
         let contents = try LedgerContents(path: ward.ledgerPath)
@@ -168,6 +172,9 @@ struct StorageFaultTests {
             let refused = startError(config)
             #expect(refused.contains("the journal \(journalPath) is corrupt"), "\(name): \(refused)")
             #expect(refused.contains("Faults and recovery"), "\(name): \(refused)")
+            let daemon = try ProcessRunner.runTool(["timeout", "60", TestSupport.wardgateBinary, "run", "--config", configPath])
+            #expect(daemon.status == 1, "\(name): the daemon refuses too (124: it ran on): \(daemon.output.suffix(2000))")
+            #expect(daemon.stderr.contains("is corrupt"), "\(name): \(daemon.stderr.suffix(2000))")
             let checked = try ProcessRunner.run(TestSupport.wardgateBinary, ["journal", "check", "--config", configPath])
             #expect(checked.status == 1, "\(name): \(checked.output)")
             #expect(checked.stderr.contains("is corrupt"), "\(name): \(checked.output)")

@@ -27,7 +27,12 @@ struct ObservationSigning: Sendable {
     /// Signs the RFC 8785 bytes `ObservationRenderer` writes for `observation` (no JSON tree):
     /// the same bytes `JCS.canonicalize(observation.resource)` gives, which verifiers recompute.
     func sign(_ observation: NormalizedObservation, now: Date = Date()) -> Outcome {
-        let deviceId = observation.deviceId
+        sign(deviceId: observation.deviceId, now: now) { try observation.canonicalBytes() }
+    }
+
+    /// Signs the RFC 8785 bytes `canonicalBytes` gives, for `deviceId` (`QuarantineRetry`
+    /// canonicalizes a journaled Observation).
+    func sign(deviceId: String, now: Date = Date(), canonicalBytes: () throws -> [UInt8]) -> Outcome {
         guard let registry else {
             return quarantine(deviceId: deviceId, kind: "signing_not_configured",
                               reason: "signing is not configured (no identity section); the reading is kept unsigned")
@@ -37,7 +42,7 @@ struct ObservationSigning: Sendable {
             return quarantine(deviceId: deviceId, kind: ObservationSigning.kind(of: failure), reason: failure.description)
         case .success(let signer):
             do {
-                let payload = try observation.canonicalBytes()
+                let payload = try canonicalBytes()
                 let jws = try signer.sign(payload, signedAt: timePolicy.signingTime(at: now))
                 metrics.observationsSigned.increment()
                 return .signed(
