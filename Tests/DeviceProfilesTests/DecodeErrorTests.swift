@@ -264,11 +264,12 @@ struct DecodeErrorTests {
 
     @Test("every failure kind a profile decode can produce is covered above")
     func kindsCovered() {
-        // normalization, protocolError and excludedMeasurement are raised downstream (gateway, 11073 manager), not by PayloadDecoder.
+        // normalization, protocolError and excludedMeasurement are raised downstream (gateway, 11073 manager), and
+        // topicTooLong and deviceIdTooLong at the router before the inbox commit (GatewayTests.FloodTests), not by PayloadDecoder.
         let decoderKinds: Set<DecodeError.Kind> = [
             .unknownTopic, .invalidDeviceId, .oversized, .invalidUTF8, .invalidJSON, .wrongType, .missingField,
             .invalidTimestamp, .unitMismatch, .noReadings, .unsupportedFormat,
         ]
-        #expect(Set(DecodeError.Kind.allCases).subtracting(decoderKinds) == [.normalization, .protocolError, .excludedMeasurement])
+        #expect(Set(DecodeError.Kind.allCases).subtracting(decoderKinds) == [.normalization, .protocolError, .excludedMeasurement, .topicTooLong, .deviceIdTooLong])
     }
 }
