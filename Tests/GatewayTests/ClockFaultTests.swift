@@ -23,11 +23,7 @@ struct ClockFaultTests {
         let configPath = try ward.writeConfigFile(brokerPort: broker.port, clientId: "wardgate-clock-jump")
         let logPath = ward.directory + "/gateway.log"
 
-        let first = try GatewayProcess(configPath: configPath, logPath: logPath)
-        #expect(await first.waitUntilSubscribed())
-        try await PublishRecorder().publish(port: broker.port, devices: 4, rounds: 10, seed: ward.seed)
-        #expect(await ward.waitUntilLedgerHolds(size: 200))
-        #expect(first.terminate() == 0)
+        try await ward.runAnchoredAndStop(configPath: configPath, logPath: logPath, brokerPort: broker.port)
 
         // The same daemon with the clock 400 days ahead: the default 30-day retention would take
         // every anchored reading by the wall clock.

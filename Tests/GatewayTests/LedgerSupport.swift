@@ -77,6 +77,16 @@ struct LedgerWard {
         }
     }
 
+    /// One clean run of the daemon: subscribed, `rounds` from every device of the ward (5 readings each) published
+    /// and anchored, then stopped with SIGTERM, so the journal holds everything and the WAL is empty.
+    func runAnchoredAndStop(configPath: String, logPath: String, brokerPort: Int, rounds: Int = 10) async throws {
+        let daemon = try GatewayProcess(configPath: configPath, logPath: logPath)
+        #expect(await daemon.waitUntilSubscribed())
+        try await PublishRecorder().publish(port: brokerPort, devices: devices, rounds: rounds, seed: seed)
+        #expect(await waitUntilLedgerHolds(size: UInt64(devices * rounds * 5)))
+        #expect(daemon.terminate() == 0)
+    }
+
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 }
 

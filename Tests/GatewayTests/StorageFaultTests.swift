@@ -114,11 +114,7 @@ struct StorageFaultTests {
         let logPath = ward.directory + "/gateway.log"
 
         // Phase 1 ends with a clean stop: everything is in journal.sqlite, the WAL is empty.
-        let first = try GatewayProcess(configPath: configPath, logPath: logPath)
-        #expect(await first.waitUntilSubscribed())
-        try await PublishRecorder().publish(port: broker.port, devices: 4, rounds: 10, seed: ward.seed)
-        #expect(await ward.waitUntilLedgerHolds(size: 200))
-        #expect(first.terminate() == 0)
+        try await ward.runAnchoredAndStop(configPath: configPath, logPath: logPath, brokerPort: broker.port)
 
         // Phase 2 lives only in the WAL when the daemon is killed; the ledger anchored it.
         let second = try GatewayProcess(configPath: configPath, logPath: logPath)
