@@ -15,13 +15,15 @@ struct BenchSmokeTests {
 
     static func number(_ value: JSONValue?) -> Double? { value?.numberLexeme.flatMap(Double.init) }
 
-    @Test("bench --format json: the fields exist with the right types; lost and duplicated are 0; readings were anchored")
+    @Test("bench --format json --baseline-peer: the fields exist with the right types and agree; lost and duplicated are 0; readings were anchored")
     func shortRun() throws {
-        let result = try Self.bench(["--rate", "100", "--devices", "3", "--duration", "3"])
+        let result = try Self.bench(["--rate", "100", "--devices", "3", "--duration", "3", "--baseline-peer"])
         let number = Self.number
         for field in ["readingsPerSecond", "baselineSubscriberPerSecond", "ratioToSubscriber", "cpuSecondsPer1000",
-                      "rssBytesPeak", "rssBytesSteady", "journalBytesPerReading", "lost", "duplicated"] {
-            #expect(number(result[field]) != nil, "\(field) is missing or not a number")
+                      "rssBytesPeak", "rssBytesSteady", "journalBytesPerReading", "lost", "duplicated",
+                      "signingLimitPerSecond", "signingLimitCores", "ratioToSignatures", "stateBytesPerObservation", "journalBytesPerObservation",
+                      "baselinePeerReadings", "baselinePeerObservationsPerSecond", "ratioToPeer"] {
+            #expect(number(result[field]) != nil, "\(field) is missing or not a number: \(result["notes"].map { $0.serialized } ?? "")")
         }
         for stage in ["durable", "signed", "anchored"] {
             for percentile in ["p50", "p99", "p999"] {
@@ -37,6 +39,30 @@ struct BenchSmokeTests {
         let anonymous = try #require(number(result["rssAnonymousBytesSteady"]))
         let files = try #require(number(result["rssFileBytesSteady"]))
         #expect(anonymous > 0 && files > 0 && anonymous + files <= steady)
+        try Self.expectConsistentRatios(result)
+    }
+
+    /// The ratios are the Observations per second over the limits they name: the signing limit of
+    /// the machine's cores (stated how), and the peer pipeline's Observations per second.
+    static func expectConsistentRatios(_ result: JSONValue) throws {
+        let number = Self.number
+        let observationsPerSecond = try #require(number(result["readingsPerSecond"])) * 5
+        #expect(abs(try #require(number(result["observationsPerSecond"])) - observationsPerSecond) < 0.01)
+        #expect(number(result["signingLimitCores"]) == Double(ProcessInfo.processInfo.activeProcessorCount))
+        let method = try #require(result["signingLimitMethod"]?.stringValue)
+        #expect(method.contains("openssl speed"), "\(method)")
+        let limit = try #require(number(result["signingLimitPerSecond"]))
+        #expect(limit > 0)
+        #expect(abs(try #require(number(result["ratioToSignatures"])) - observationsPerSecond / limit) < 0.001)
+        let peer = try #require(number(result["baselinePeerObservationsPerSecond"]))
+        #expect(peer > 0)
+        #expect(abs(try #require(number(result["ratioToPeer"])) - observationsPerSecond / peer) < 0.01)
+        // The peer took every message it was offered: as many as the run (300), whole rounds of 3 devices.
+        #expect(number(result["baselinePeerReadings"]) == 300)
+        // The journal is part of the state directory.
+        let journal = try #require(number(result["journalBytesPerObservation"]))
+        let state = try #require(number(result["stateBytesPerObservation"]))
+        #expect(journal > 0 && journal <= state)
     }
 
     @Test("bench --backlog: the backlog builds with the ledger down (every leaf unanchored), then drains; nothing lost")

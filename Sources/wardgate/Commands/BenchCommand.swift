@@ -47,6 +47,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("commit-delay-ms"), help: "With --ledger fabric: the double's simulated commit time per transaction, in ms.")
     var commitDelayMs: Int = 1000
 
+    @Flag(name: .customLong("baseline-peer"), help: "Also run the Python peer pipeline (../shared/bench/peer_pipeline.py) on the same broker and payloads, and report wardgate's ratio to it (json payloads).")
+    var baselinePeer = false
+
+    @Option(name: .customLong("peer-script"), help: "The peer pipeline script for --baseline-peer (default: $WARDGATE_PEER_PIPELINE, else ../shared/bench/peer_pipeline.py beside the source checkout).")
+    var peerScript: String?
+
     @OptionGroup var profiles: ShippedProfilesOption
 
     func validate() throws {
@@ -59,6 +65,14 @@ struct BenchCommand: AsyncParsableCommand {
         guard backlog >= 0 else { throw ValidationError("--backlog must be 0 or more readings") }
         guard commitDelayMs >= 0 else { throw ValidationError("--commit-delay-ms must be 0 or more") }
         guard backlog == 0 || !findMax else { throw ValidationError("--backlog and --find-max measure different things; use one at a time") }
+        if baselinePeer {
+            // The script makes its one Observation from a JSON payload's "hr" and "ts".
+            guard payload == BenchOptions.Payload.json.rawValue else { throw ValidationError("--baseline-peer needs --payload json (the peer pipeline reads JSON payloads)") }
+            let script = peerScript ?? BenchOptions.defaultPeerScript
+            guard FileManager.default.fileExists(atPath: script) else {
+                throw ValidationError("--baseline-peer: no peer pipeline at \(script) (give --peer-script PATH or set WARDGATE_PEER_PIPELINE)")
+            }
+        }
     }
 
     func run() async throws {
@@ -70,6 +84,8 @@ struct BenchCommand: AsyncParsableCommand {
         options.backlog = backlog
         options.ledger = ledger
         options.fabricCommitDelayMs = commitDelayMs
+        options.baselinePeer = baselinePeer
+        if let peerScript { options.peerScript = peerScript }
         let runner = BenchRunner(options: options)
         // Progress goes to stderr so `--format json` stays parseable.
         let bench = Task { try await runner.run { FileHandle.standardError.write(Data(("bench: " + $0 + "\n").utf8)) } }

@@ -6,17 +6,29 @@ import Simulation
 import Glibc
 #endif
 
-/// The two baselines a bench run measures beside wardgate: the signing and transport limits.
+/// The baselines a bench run measures beside wardgate: the signing and transport limits.
 extension BenchRunner {
-    /// `openssl speed -seconds 3 ecdsap256`: ECDSA P-256 signatures per second on one core.
-    static func opensslSignsPerSecond() -> Double? {
+    /// The signing limit of the `cores` the gateway has: `openssl speed -multi N` (N processes
+    /// at once, their signatures summed), or, when that fails, N times the one-core figure.
+    static func signingLimit(cores: Int, oneCore: Double?) -> SigningLimit? {
+        if cores > 1, let all = opensslSignsPerSecond(processes: cores) {
+            return SigningLimit(perSecond: all, cores: cores, method: "openssl speed -multi \(cores) -seconds 3 ecdsap256")
+        }
+        guard let oneCore else { return nil }
+        let method = cores > 1 ? "\(cores) x one core (openssl speed -seconds 3 ecdsap256)" : "openssl speed -seconds 3 ecdsap256 (one core)"
+        return SigningLimit(perSecond: oneCore * Double(cores), cores: cores, method: method)
+    }
+
+    /// `openssl speed -seconds 3 ecdsap256`: ECDSA P-256 signatures per second on one core, or
+    /// with `processes` > 1 (`-multi`) the sum over that many processes signing at once.
+    static func opensslSignsPerSecond(processes: Int = 1) -> Double? {
         guard let binary = Executables.find("openssl") else { return nil }
         // posix_spawn with an empty signal mask: this process blocks signals in its threads, and
         // `openssl speed` times itself with SIGALRM (inherited blocked, it would never stop).
         let outPath = NSTemporaryDirectory() + "wardgate-bench-openssl-\(UUID().uuidString.prefix(8)).txt"
         defer { try? FileManager.default.removeItem(atPath: outPath) }
         var pid: pid_t = 0
-        let arguments: [String] = [binary, "speed", "-seconds", "3", "ecdsap256"]
+        let arguments: [String] = [binary, "speed"] + (processes > 1 ? ["-multi", "\(processes)"] : []) + ["-seconds", "3", "ecdsap256"]
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var actions = posix_spawn_file_actions_t()
@@ -40,7 +52,8 @@ extension BenchRunner {
         }
         let data = FileManager.default.contents(atPath: outPath) ?? Data()
         let output = String(decoding: data, as: UTF8.self)
-        // " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  33672.0  11283.6": sign/s, verify/s last.
+        // " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  33672.0  11283.6": sign/s, verify/s last
+        // (with -multi, the summary line has the same form).
         for line in output.split(separator: "\n") where line.contains("ecdsa (nistp256)") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if fields.count >= 2, let signs = Double(fields[fields.count - 2]) { return signs }

@@ -29,6 +29,11 @@ public struct BenchOptions: Sendable {
     public var ledger = ToolLedgerKind.embedded
     /// The double's simulated commit time (`--commit-delay-ms`), with `--ledger fabric`.
     public var fabricCommitDelayMs = 1000
+    /// Run the Python peer pipeline (`--baseline-peer`) on the same broker and payloads.
+    public var baselinePeer = false
+    /// The peer pipeline script (`--peer-script`, else `$WARDGATE_PEER_PIPELINE`, else
+    /// `../shared/bench/peer_pipeline.py` beside the source checkout).
+    public var peerScript = BenchOptions.defaultPeerScript
 
     public init(rate: Double, devices: Int, duration: Double, payload: Payload, durability: Durability, findMax: Bool, profilesDirectory: String) {
         self.rate = rate
@@ -39,6 +44,32 @@ public struct BenchOptions: Sendable {
         self.findMax = findMax
         self.profilesDirectory = profilesDirectory
     }
+}
+
+extension BenchOptions {
+    /// `$WARDGATE_PEER_PIPELINE`, else `../shared/bench/peer_pipeline.py` next to this checkout.
+    public static var defaultPeerScript: String {
+        if let path = ProcessInfo.processInfo.environment["WARDGATE_PEER_PIPELINE"], !path.isEmpty { return path }
+        // Sources/Tools/WardgateTools/Bench/ → the repository → its sibling shared/.
+        var repository = URL(fileURLWithPath: #filePath)
+        for _ in 0..<5 { repository.deleteLastPathComponent() }
+        return repository.deletingLastPathComponent().appendingPathComponent("shared/bench/peer_pipeline.py").path
+    }
+}
+
+/// What the gateway's cores can sign: the ceiling `ratioToSignatures` divides by.
+public struct SigningLimit: Sendable {
+    public let perSecond: Double
+    public let cores: Int
+    /// How it was measured (`openssl speed -multi N`, or N x one core), stated in the output.
+    public let method: String
+}
+
+/// The Python peer pipeline's run (`--baseline-peer`): one Observation per message.
+public struct PeerBaseline: Sendable {
+    public let readings: Int
+    public let seconds: Double
+    public var observationsPerSecond: Double { seconds > 0 ? Double(readings) / seconds : 0 }
 }
 
 public enum BenchError: Error, Sendable, CustomStringConvertible {
@@ -118,7 +149,10 @@ public struct BenchResult: Sendable {
     public var readingsPerSecond: Double?
     public var publishedPerSecond: Double?
     public var baselineSubscriberPerSecond: Double?
+    /// One core's `openssl speed` figure.
     public var baselineSignaturesPerSecond: Double?
+    public var signingLimit: SigningLimit?
+    public var baselinePeer: PeerBaseline?
     public var durable = LatencyPercentiles.none
     public var received = LatencyPercentiles.none
     public var signed = LatencyPercentiles.none
@@ -128,7 +162,12 @@ public struct BenchResult: Sendable {
     public var rssBytesPeak: Int?
     public var rssSteady = ResidentMemory()
     public var rssBytesSteady: Int? { rssSteady.total }
+    /// The whole state directory per inbox record (reading).
     public var journalBytesPerReading: Double?
+    /// The whole state directory per stored Observation.
+    public var stateBytesPerObservation: Double?
+    /// The journal's files (database and WAL) per stored Observation.
+    public var journalBytesPerObservation: Double?
     public var lost = 0
     public var duplicated = 0
     public var published = 0
@@ -149,10 +188,20 @@ public struct BenchResult: Sendable {
         return r / b
     }
 
-    /// Signatures the gateway makes per second (one per Observation) over what `openssl speed` signs.
+    /// Signed and logged Observations per second.
+    public var observationsPerSecond: Double? { readingsPerSecond.map { $0 * Double(observationsPerReading) } }
+
+    /// Signatures the gateway makes per second (one per Observation) over what `openssl speed`
+    /// signs on the gateway's cores (`signingLimit`).
     public var ratioToSignatures: Double? {
-        guard let r = readingsPerSecond, let b = baselineSignaturesPerSecond, b > 0 else { return nil }
-        return r * Double(observationsPerReading) / b
+        guard let o = observationsPerSecond, let limit = signingLimit, limit.perSecond > 0 else { return nil }
+        return o / limit.perSecond
+    }
+
+    /// Wardgate's Observations per second over the peer pipeline's (one per message).
+    public var ratioToPeer: Double? {
+        guard let o = observationsPerSecond, let peer = baselinePeer?.observationsPerSecond, peer > 0 else { return nil }
+        return o / peer
     }
 
     /// One JSON object: the fields the issue names, then the counts and figures behind them.
@@ -186,7 +235,14 @@ public struct BenchResult: Sendable {
             "baselineSubscriberPerSecond": n(baselineSubscriberPerSecond),
             "ratioToSubscriber": n(ratioToSubscriber),
             "baselineSignaturesPerSecond": n(baselineSignaturesPerSecond),
+            "signingLimitPerSecond": n(signingLimit?.perSecond),
+            "signingLimitCores": i(signingLimit?.cores),
+            "signingLimitMethod": signingLimit.map { .string($0.method) } ?? .null,
             "ratioToSignatures": n(ratioToSignatures),
+            "observationsPerSecond": n(observationsPerSecond),
+            "baselinePeerReadings": i(baselinePeer?.readings),
+            "baselinePeerObservationsPerSecond": n(baselinePeer?.observationsPerSecond),
+            "ratioToPeer": n(ratioToPeer),
             "latencyMs": ["durable": lat(durable), "signed": lat(signed), "anchored": lat(anchored)],
             "cpuSecondsPer1000": n(cpuSecondsPer1000),
             "rssBytesPeak": i(rssBytesPeak),
@@ -194,6 +250,8 @@ public struct BenchResult: Sendable {
             "rssAnonymousBytesSteady": i(rssSteady.anonymous),
             "rssFileBytesSteady": i(rssSteady.files),
             "journalBytesPerReading": n(journalBytesPerReading),
+            "stateBytesPerObservation": n(stateBytesPerObservation),
+            "journalBytesPerObservation": n(journalBytesPerObservation),
             "lost": .integer(lost),
             "duplicated": .integer(duplicated),
             "published": .integer(published),
@@ -232,18 +290,24 @@ public struct BenchResult: Sendable {
         }
         lines += [
             "  baseline mosquitto_sub -q 1:  \(f(baselineSubscriberPerSecond)) messages/s   ratio \(f(ratioToSubscriber, 3))",
-            "  baseline openssl ecdsap256:   \(f(baselineSignaturesPerSecond)) signs/s   ratio (\(observationsPerReading) signs per reading) \(f(ratioToSignatures, 3))",
+            "  baseline openssl ecdsap256:   \(f(baselineSignaturesPerSecond)) signs/s on one core",
+            "  signing limit:                \(f(signingLimit?.perSecond)) signs/s on \(signingLimit.map { "\($0.cores)" } ?? "n/a") cores (\(signingLimit?.method ?? "not measured"))"
+                + "   ratio (\(observationsPerReading) signs per reading) \(f(ratioToSignatures, 3))",
             "  latency publish -> received:  \(lat(received))",
             "  latency publish -> durable:   \(lat(durable))",
             "  latency publish -> signed+logged leaf committed: \(lat(signed))",
             "  latency publish -> anchored:  \(lat(anchored)) (\(options.ledger == .fabric ? "Fabric test double, \(options.fabricCommitDelayMs) ms commits" : "embedded ledger"), batch maxLeaves 1000 / maxAge 1 s)",
             "  CPU seconds per 1000 readings: \(f(cpuSecondsPer1000, 3)) (whole process: gateway + simulator + poller)",
             "  RSS peak / steady:            \(mib(rssBytesPeak)) / \(mib(rssBytesSteady)) (steady: heap and other anonymous \(mib(rssSteady.anonymous)), mapped files such as code \(mib(rssSteady.files)))",
-            "  journal bytes per reading:    \(f(journalBytesPerReading, 0))",
+            "  journal bytes per reading:    \(f(journalBytesPerReading, 0)) (whole state directory)",
+            "  bytes per Observation:        \(f(stateBytesPerObservation, 0)) state directory, \(f(journalBytesPerObservation, 0)) journal files (database + WAL)",
             "  published \(published), inbox records \(inboxRecords) (redeliveries \(redeliveries)), observations \(observations) (signed \(signedObservations), logged \(loggedObservations))",
             "  lost \(lost), duplicated \(duplicated)",
             "  commit times are polled every \(f(pollIntervalMs)) ms: durable/signed/anchored latencies are upper bounds at that resolution",
         ]
+        if options.baselinePeer {
+            lines.append("  baseline peer pipeline:       \(f(baselinePeer?.observationsPerSecond)) Observations/s (one per message, \(baselinePeer?.readings ?? 0) messages)   ratio \(f(ratioToPeer, 2))")
+        }
         if let b = backlog {
             lines.append("  backlog: \(b.readings) readings published with the ledger down (filled at \(f(b.fillReadingsPerSecond)) readings/s), then the run above while it drained")
             for sample in b.samples {

@@ -69,25 +69,43 @@ public struct BenchRunner: Sendable {
         session.measureThroughput(into: &result, window: window)
         let stats = try session.accountForEveryReading(into: &result, window: window)
 
-        // Journal size: every file of the state directory (journal, WAL, log tables live in it).
+        // Sizes: every file of the state directory (journal, WAL, log tables live in it), and the
+        // journal's own files.
         let bytes = Self.directoryBytes(config.stateDirectory)
+        let journalBytes = Self.journalFileBytes(config.stateDirectory)
         if stats.inboxRecords > 0 { result.journalBytesPerReading = Double(bytes) / Double(stats.inboxRecords) }
+        if stats.observations > 0 {
+            result.stateBytesPerObservation = Double(bytes) / Double(stats.observations)
+            result.journalBytesPerObservation = Double(journalBytes) / Double(stats.observations)
+        }
 
         result.notes += await devices.problems(published: window.totalPublished)
         await gateway.stop()
         return result
     }
 
-    /// openssl's signing rate, and what a plain QoS 1 subscriber takes from the broker.
+    /// openssl's signing rate (one core, and the gateway's cores), what a plain QoS 1 subscriber
+    /// takes from the broker, and with `--baseline-peer` the Python peer pipeline.
     private func measureBaselines(
         into result: inout BenchResult, brokerPort: Int, logger: Logger, progress: @Sendable (String) -> Void
     ) async throws {
         progress("baseline: openssl speed -seconds 3 ecdsap256 …")
         result.baselineSignaturesPerSecond = Self.opensslSignsPerSecond()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if cores > 1 { progress("baseline: openssl speed -multi \(cores) -seconds 3 ecdsap256 …") }
+        result.signingLimit = Self.signingLimit(cores: cores, oneCore: result.baselineSignaturesPerSecond)
         let devices = try makeWorkload(port: brokerPort, logger: logger, clientId: "wardgate-bench-baseline-pub", withoutManager: true)
         defer { devices.stop() }
         progress("baseline: mosquitto_sub -q 1 -t '\(devices.topicFilter)' -C K, publisher flat out …")
         result.baselineSubscriberPerSecond = try await Self.subscriberBaseline(port: brokerPort, devices: devices)
+        guard options.baselinePeer else { return }
+        // As many messages as the measured run offers, at most 10,000 (the script takes ~3,000/s).
+        let readings = max(devices.deviceIds.count, min(10_000, Int(options.rate * options.duration)))
+        progress("baseline: \(options.peerScript) on the same broker, \(readings) messages published flat out …")
+        let peerDevices = try makeWorkload(port: brokerPort, logger: logger, clientId: "wardgate-bench-peer-pub", withoutManager: true)
+        defer { peerDevices.stop() }
+        result.baselinePeer = try await Self.peerBaseline(
+            script: options.peerScript, port: brokerPort, devices: peerDevices, readings: readings, notes: &result.notes)
     }
 
     private func checkBacklogSpace() throws {
@@ -161,9 +179,16 @@ public struct BenchRunner: Sendable {
     /// The size of every file in a directory (the journal, its WAL and the embedded ledger).
     static func directoryBytes(_ directory: String) -> Int64 {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return files.reduce(Int64(0)) { sum, name in
-            sum + ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? NSNumber)?.int64Value ?? 0)
-        }
+        return files.reduce(Int64(0)) { $0 + fileBytes(directory + "/" + $1) }
+    }
+
+    /// The journal's files, as its quota counts them: the database and its WAL.
+    static func journalFileBytes(_ directory: String) -> Int64 {
+        fileBytes(directory + "/" + Journal.fileName) + fileBytes(directory + "/" + Journal.fileName + "-wal")
+    }
+
+    static func fileBytes(_ path: String) -> Int64 {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
     }
 
     static func cpuSeconds() -> Double {
