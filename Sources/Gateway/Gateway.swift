@@ -23,7 +23,7 @@ public final class Gateway: Sendable {
     public let journal: Journal
     public let metrics: GatewayMetrics
     let runtime: RuntimeState
-    private let logger: Logger
+    let logger: Logger
     private let client: MQTTClient
     private let processor: ObservationProcessor
     /// The Merkle log (leaves in the processor's commit, checkpoints signed with the gateway key).
@@ -35,8 +35,10 @@ public final class Gateway: Sendable {
     public let ledger: (any LedgerClient)?
     private let forwarder: LedgerForwarder?
     /// The Fabric adapter's gRPC connections, run while the gateway runs (kind `fabric` only).
-    private let fabric: FabricLedger?
-    private let fabricConnections = Mutex<Task<Void, Never>?>(nil)
+    let fabric: FabricLedger?
+    let fabricConnections = Mutex<Task<Void, Never>?>(nil)
+    /// The Fabric channel's head against the journal, before anything more is anchored.
+    let headCheck: LedgerHeadCheck?
     private let checkpointing = Mutex<Task<Void, Never>?>(nil)
     private let forwarding = Mutex<Task<Void, Never>?>(nil)
     private let pruning = Mutex<Task<Void, Never>?>(nil)
@@ -129,6 +131,8 @@ public final class Gateway: Sendable {
         }
         self.ledger = ledger
         self.fabric = fabric
+        let headCheck = fabric.map { Gateway.makeHeadCheck(fabric: $0, log: log, outbox: outbox) }
+        self.headCheck = headCheck
         if let problem = AnchorCheck.problem(log: log, outbox: outbox, ledger: ledger) { throw .anchoring(problem) }
         let batcher = self.batcher
         forwarder = ledger.map { ledger in
@@ -140,6 +144,7 @@ public final class Gateway: Sendable {
                     let cut = try batcher.cutDueBatches(force: true)
                     if !cut.isEmpty { metrics.record(.cut(treeSizes: cut)) }
                 },
+                admit: headCheck.map { check -> @Sendable () async -> LedgerForwarder.Admission in { await check.admission() } },
                 logger: logger, events: { [leafIndex = log.leafIndex] event in
                     metrics.record(event)
                     metrics.recordAnchoring(event, leafIndex: leafIndex)
@@ -194,11 +199,7 @@ public final class Gateway: Sendable {
         processing.withLock { $0 = task }
         let checkpoints = Task { [batcher] in await batcher.run() }
         checkpointing.withLock { $0 = checkpoints }
-        if let fabric {
-            fabricConnections.withLock { $0 = Task { [logger] in
-                do { try await fabric.run() } catch { logger.error("the Fabric peer connection ended", metadata: ["reason": "\(error)"]) }
-            } }
-        }
+        startLedgerConnections()
         if let forwarder {
             forwarding.withLock { $0 = Task { await forwarder.run() } }
         }
@@ -290,7 +291,7 @@ public final class Gateway: Sendable {
 
     /// Why the journal's log, the last signed checkpoint, the outbox and the ledger disagree
     /// (nil: they agree); checked at start (which then refuses to run) and by `/readyz`.
-    public func anchoringProblem() -> String? { AnchorCheck.problem(log: log, outbox: outbox, ledger: ledger) }
+    public func anchoringProblem() -> String? { AnchorCheck.problem(log: log, outbox: outbox, ledger: ledger) ?? headCheck?.refusal }
 
     /// What one retention pass did.
     public enum RetentionPass: Sendable, Equatable {

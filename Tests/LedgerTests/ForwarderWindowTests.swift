@@ -71,8 +71,10 @@ struct ForwarderWindowTests {
         }
 
         func forwarder(_ client: any LedgerClient, cutBeforeAnchor: (@Sendable () throws -> Void)? = nil,
+                       admit: (@Sendable () async -> LedgerForwarder.Admission)? = nil,
                        events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) -> LedgerForwarder {
-            LedgerForwarder(outbox: outbox, tree: tree, client: client, window: .coalescing, cutBeforeAnchor: cutBeforeAnchor, logger: Logger(label: "test"), events: events)
+            LedgerForwarder(outbox: outbox, tree: tree, client: client, window: .coalescing, cutBeforeAnchor: cutBeforeAnchor, admit: admit,
+                            logger: Logger(label: "test"), events: events)
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -104,6 +106,25 @@ struct ForwarderWindowTests {
         #expect(try setup.ledger.verifyChain().blocks == 2)
         #expect(try setup.outbox.status().anchoredSize == 205)
         #expect(await forwarder.forwardNext() == .idle)
+    }
+
+    @Test("admission: nothing is offered while the check waits (the ledger counts as unavailable) or refuses; once it proceeds, the batch is anchored")
+    func anchorsOnlyWhenAdmitted() async throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        try setup.cut(10)
+        let counting = LostAnswerLedger(wrapping: setup.ledger, lost: 0)
+        let answer = Mutex<LedgerForwarder.Admission>(.wait("the peer cannot be reached"))
+        let events = Mutex<[ForwarderEvent]>([])
+        let forwarder = setup.forwarder(counting, admit: { answer.withLock { $0 } }, events: { event in events.withLock { $0.append(event) } })
+        #expect(await forwarder.forwardNext() == .retryLater(0))
+        #expect(events.withLock { $0.contains { if case .availability(false) = $0 { true } else { false } } })
+        answer.withLock { $0 = .refuse("the channel is ahead of the journal") }
+        #expect(await forwarder.forwardNext() == .refused)
+        #expect(counting.submitted.withLock { $0.isEmpty })
+        #expect(try setup.outbox.status().anchoredSize == 0)
+        answer.withLock { $0 = .proceed }
+        #expect(await forwarder.forwardNext() == .anchored(10))
     }
 
     @Test("a checkpoint offered and not answered is offered again unchanged before the window grows, so a commit whose answer was lost is not refused")

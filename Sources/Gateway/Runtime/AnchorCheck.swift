@@ -57,4 +57,41 @@ enum AnchorCheck {
             return "\(error)"
         }
     }
+
+    /// Why the ledger's head (nil: it holds nothing of the origin) disagrees with the journal
+    /// (nil: they agree). The head may be ahead of the outbox's receipts only by the batch offered
+    /// when a run ended (its receipt not stored yet: the resend returns it).
+    static func headProblem(_ head: Checkpoint?, ledger name: String, log: GatewayLog, outbox: Outbox) -> String? {
+        do {
+            let anchored = try outbox.lastAnchoredCheckpoint()
+            let holds = head.map { "the last checkpoint \(name) anchored for \(log.origin), size \($0.size) (root \($0.rootHash.hex))," }
+            if let head {
+                try log.requireExtends(head, source: "the last checkpoint \(name) anchored for \(log.origin)")
+                if let signed = log.lastSignedSize, head.size > signed {
+                    return "\(holds ?? "") is ahead of the last checkpoint this gateway signed (size \(signed)): \(lostState)"
+                }
+            }
+            let size = head?.size ?? 0
+            if let anchored, size < anchored.size {
+                return """
+                    \(holds ?? "\(name) holds no checkpoint of \(log.origin),") but the journal's outbox has receipts up to size \(anchored.size) \
+                    (root \(anchored.rootHash.hex)): the peer answers for another channel or chaincode, or the channel was rebuilt. \
+                    Check ledger.fabric.channel and chaincode; nothing is anchored until they agree (\(recovery))
+                    """
+            }
+            if let head, size > anchored?.size ?? 0, try outbox.batch(treeSize: size) == nil {
+                let receipts = anchored.map { "receipts up to size \($0.size) (root \($0.rootHash.hex))" } ?? "no receipt"
+                return "\(holds ?? "") is ahead of the journal's outbox, which has \(receipts) and no batch cut at size \(head.size): \(lostState)"
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    private static let lostState = """
+        the journal lost anchored state (restored from an older copy, or replaced). Refusing to run, so that no checkpoint \
+        contradicting one already anchored is ever signed. Restore the journal and the state directory from a backup that holds \
+        at least the channel's size, or start a new log (a new log.origin) and keep the old journal for audit (\(recovery))
+        """
 }

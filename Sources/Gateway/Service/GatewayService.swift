@@ -169,6 +169,9 @@ public final class GatewayService: Sendable {
                 ? "the journal's log contains every checkpoint signed and anchored" : "no gateway key: leaves are logged, no checkpoint is signed"
             checks.append(.init(name: "log", ok: true, detail: detail))
         }
+        if let pending = gateway.ledgerHeadPending {
+            checks.append(.init(name: "ledger", ok: false, detail: "\(pending); readings are kept and wait in the outbox"))
+        }
         if let max = journal.maxBytes {
             let used = journal.usedBytes()
             checks.append(.init(name: "quota", ok: used < max, detail: used < max ? "\(used) of \(max) bytes used" : "exhausted: \(used) of \(max) bytes used; acknowledgements stopped"))

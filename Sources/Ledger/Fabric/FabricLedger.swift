@@ -84,6 +84,20 @@ public final class FabricLedger: LedgerClient, Service {
         }
     }
 
+    /// The last checkpoint the channel anchored for `origin` (`GetHead`; nil: none), for the
+    /// gateway to compare with its journal before it anchors anything more.
+    public func head(origin: String, timeout: Duration? = nil) async throws(FabricFailure) -> Checkpoint? {
+        do {
+            let bytes = try await evaluate(chaincode: settings.chaincode, arguments: AnchorContract.getHeadArguments(origin: origin), timeout: timeout)
+            guard !bytes.isEmpty else { return nil }
+            let record = try HeadRecord(json: bytes)
+            guard record.origin == origin else { throw FabricFailure(.protocolViolation, stage: "evaluate", "GetHead(\(origin)) answered the head of \(record.origin)") }
+            return try Checkpoint(origin: origin, size: record.treeSize, rootHash: record.rootHash)
+        } catch {
+            throw Self.failure(from: error, stage: "evaluate")
+        }
+    }
+
     // MARK: The anchor transaction
 
     private func anchor(_ batch: LedgerBatch) async throws -> LedgerReceipt {
@@ -196,13 +210,13 @@ public final class FabricLedger: LedgerClient, Service {
     }
 
     /// Evaluates a chaincode function (a query: endorsed by one peer, never ordered).
-    private func evaluate(chaincode: String, arguments: [String]) async throws -> [UInt8] {
+    private func evaluate(chaincode: String, arguments: [String], timeout: Duration? = nil) async throws -> [UInt8] {
         let proposal = try FabricProposal(channel: settings.channel, chaincode: chaincode, arguments: arguments.map { Array($0.utf8) }, creator: identity.creator)
         var request = Gateway_EvaluateRequest()
         request.transactionID = proposal.transactionID
         request.channelID = settings.channel
         request.proposedTransaction = proposal.signed(with: try identity.sign(proposal.proposalBytes))
-        let response = try await rpc("evaluate") { try await connection.gateway.evaluate(request, options: callOptions(settings.timeouts.call)) }
+        let response = try await rpc("evaluate") { try await connection.gateway.evaluate(request, options: callOptions(timeout ?? settings.timeouts.call)) }
         guard (200..<400).contains(response.result.status) else {
             throw FabricFailure(.chaincodeRefused, stage: "evaluate", "\(chaincode) \(arguments.first ?? ""): status \(response.result.status): \(response.result.message)")
         }

@@ -29,6 +29,7 @@ struct RunCommand: AsyncParsableCommand {
         let service: GatewayService
         do {
             let gateway = try Gateway(config: settings, logger: logger)
+            try await gateway.checkLedgerAtStart()
             service = try GatewayService(gateway: gateway, notifier: notifier, logger: logger)
         } catch {
             notifier.status("failed: cannot start")

@@ -49,6 +49,8 @@ public final class LedgerForwarder: Sendable {
     private let idlePoll: Duration
     private let window: Window
     private let cutBeforeAnchor: (@Sendable () throws -> Void)?
+    private let admit: (@Sendable () async -> Admission)?
+    private let refusalLogged = Mutex<Bool>(false)
     private let consecutiveFailures = Mutex<Int>(0)
 
     public enum Window: Sendable, Equatable {
@@ -56,14 +58,25 @@ public final class LedgerForwarder: Sendable {
         case coalescing
     }
 
+    /// Whether anchoring may go on: the gateway's check that the ledger's head agrees with the
+    /// journal (Fabric) answers it before every anchor.
+    public enum Admission: Sendable, Equatable {
+        case proceed
+        /// Not known yet (the ledger is unreachable): wait and ask again.
+        case wait(String)
+        /// The ledger and the journal disagree: anchor nothing more.
+        case refuse(String)
+    }
+
     /// `retry` is fully jittered (`Backoff.Jitter.full`) unless the caller says otherwise; while
     /// it waits, the ledger's health is probed every `healthProbeInterval` and an answer ends the wait.
     /// `cutBeforeAnchor` (coalescing window only) runs before each anchor is chosen: the gateway cuts
     /// a batch of every leaf logged so far, so an anchor starts as soon as the previous one is
-    /// answered instead of waiting for `batch.maxAge`.
+    /// answered instead of waiting for `batch.maxAge`. `admit` runs before each anchor is chosen.
     public init(outbox: Outbox, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: Backoff = Backoff(jitter: .full),
                 healthProbeInterval: Duration = .seconds(1), window: Window = .oneBatch, cutBeforeAnchor: (@Sendable () throws -> Void)? = nil,
-                idlePoll: Duration = .milliseconds(20), logger: Logger, events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) {
+                admit: (@Sendable () async -> Admission)? = nil, idlePoll: Duration = .milliseconds(20), logger: Logger,
+                events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) {
         self.outbox = outbox
         self.tree = tree
         self.client = client
@@ -71,6 +84,7 @@ public final class LedgerForwarder: Sendable {
         self.healthProbeInterval = healthProbeInterval
         self.window = window
         self.cutBeforeAnchor = window == .coalescing ? cutBeforeAnchor : nil
+        self.admit = admit
         self.idlePoll = idlePoll
         self.logger = logger
         self.events = events
@@ -81,6 +95,8 @@ public final class LedgerForwarder: Sendable {
         case anchored(UInt64)
         case retryLater(UInt64)
         case failed(UInt64)
+        /// `admit` refused: nothing is anchored until the operator recovers.
+        case refused
     }
 
     /// Forwards until cancelled.
@@ -93,12 +109,15 @@ public final class LedgerForwarder: Sendable {
                 continue
             case .retryLater:
                 await backOff()
+            case .refused:
+                try? await Task.sleep(for: healthProbeInterval)
             }
         }
     }
 
     /// Offers the next anchor of the window to the ledger once.
     public func forwardNext() async -> Step {
+        if let refusal = await admission() { return refusal }
         let batch: OutboxBatch
         let ledgerBatch: LedgerBatch
         let covered: [OutboxBatch]
@@ -159,6 +178,28 @@ public final class LedgerForwarder: Sendable {
             ])
             events(.permanentFailure(treeSize: batch.treeSize, reason: reason))
             return .failed(batch.treeSize)
+        }
+    }
+
+    /// nil when `admit` lets anchoring go on. A wait counts as a failed attempt (the ledger is
+    /// unavailable): it backs off, and a health probe that answers ends the wait.
+    private func admission() async -> Step? {
+        guard let admit else { return nil }
+        switch await admit() {
+        case .proceed:
+            return nil
+        case .wait(let reason):
+            let attempt = consecutiveFailures.withLock { count in count += 1; return count }
+            if attempt == 1 || attempt.isMultiple(of: 20) {
+                logger.warning("anchoring waits until the ledger's head can be compared with the journal; readings keep being journaled, signed and logged", metadata: ["reason": "\(reason)", "attempts": "\(attempt)"])
+            }
+            if attempt == 1 { events(.availability(false)) }
+            return .retryLater(0)
+        case .refuse(let problem):
+            if !refusalLogged.withLock({ logged in defer { logged = true }; return logged }) {
+                logger.critical("ALARM: the ledger and the journal disagree; nothing more is anchored, readings wait in the outbox", metadata: ["problem": "\(problem)"])
+            }
+            return .refused
         }
     }
 

@@ -289,6 +289,13 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// The batch cut at `treeSize`, if any.
+    public func batch(treeSize: UInt64) throws(JournalError) -> OutboxBatch? {
+        try journal.read { transaction in
+            try Row.fetchOne(transaction.database, sql: "SELECT * FROM ledger_outbox WHERE tree_size = ?", arguments: [Int64(treeSize)]).map(OutboxBatch.init(row:))
+        }
+    }
+
     /// The anchored batch whose own checkpoint first covers a leaf, with its receipt (a batch
     /// anchored by a later one's checkpoint is skipped: that later batch proves its leaves).
     public func anchoringBatch(forLeaf index: UInt64) throws(JournalError) -> OutboxBatch? {

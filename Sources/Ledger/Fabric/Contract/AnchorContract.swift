@@ -29,6 +29,9 @@ public enum AnchorContract {
         [getAnchor, key.origin, String(key.treeSize)].map { Array($0.utf8) }
     }
 
+    /// `GetHead(origin)`.
+    public static func getHeadArguments(origin: String) -> [String] { [getHead, origin] }
+
     /// `{"fromSize":F,"toSize":T,"hashes":["<hex>",…]}`, members in this order, no white space.
     public static func consistencyProofJSON(_ proof: ConsistencyProof) -> String {
         let hashes = proof.hashes.map { "\"\($0.hex)\"" }.joined(separator: ",")
@@ -47,6 +50,24 @@ public enum AnchorContract {
     }
 
     public static func headKey(origin: String) -> String { compositeKey(headObjectType, [origin]) }
+}
+
+/// The value the contract writes under `AnchorContract.headKey` (and returns from `GetHead`):
+/// the origin's last anchored checkpoint, `{"origin","treeSize","rootHash"}`.
+public struct HeadRecord: Sendable, Hashable {
+    public let origin: String
+    public let treeSize: UInt64
+    public let rootHash: MerkleHash
+
+    public init(json bytes: some Collection<UInt8>) throws(FabricProtocolError) {
+        guard let value = try? JSONParser.parse(Array(bytes)), let origin = value["origin"]?.stringValue,
+            let size = value["treeSize"]?.numberLexeme.flatMap({ UInt64($0) }),
+            let root = value["rootHash"]?.stringValue.flatMap({ try? MerkleHash(hex: $0) })
+        else { throw FabricProtocolError("the head record is not {\"origin\",\"treeSize\",\"rootHash\"}") }
+        self.origin = origin
+        treeSize = size
+        rootHash = root
+    }
 }
 
 /// The value the contract writes under `AnchorContract.anchorKey` (and returns from `Anchor`

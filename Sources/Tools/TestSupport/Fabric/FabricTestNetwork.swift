@@ -244,6 +244,23 @@ public struct FabricDoubleState: Sendable {
         validationCodes = transactions.compactMapValues { $0["code"] as? Int }
     }
 
+    /// Rewrites the head record of `origin` in the double's `--state` file (with the double
+    /// stopped) to another root at the same size: a channel that anchored a different log.
+    public static func replaceHeadRoot(path: String, origin: String, rootHex: String) throws {
+        guard let data = FileManager.default.contents(atPath: path), var saved = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            var state = saved["state"] as? [String: [String: Any]]
+        else { throw TestFailure("\(path) is not the double's state file") }
+        let headKey = Array("\u{0}wardgate.head\u{0}\(origin)\u{0}".utf8)
+        guard let key = state.keys.first(where: { Self.bytes(hex: $0) == headKey }), var entry = state[key], let value = (entry["value"] as? String).flatMap({ Data(base64Encoded: $0) }),
+            var head = try JSONSerialization.jsonObject(with: value) as? [String: Any]
+        else { throw TestFailure("no head record of \(origin) in \(path)") }
+        head["rootHash"] = rootHex
+        entry["value"] = try JSONSerialization.data(withJSONObject: head).base64EncodedString()
+        state[key] = entry
+        saved["state"] = state
+        try JSONSerialization.data(withJSONObject: saved).write(to: URL(fileURLWithPath: path))
+    }
+
     private static func bytes(hex: String) -> [UInt8]? {
         let digits = Array(hex.utf8)
         guard digits.count.isMultiple(of: 2) else { return nil }
