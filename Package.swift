@@ -220,7 +220,7 @@ let package = Package(
             name: "wardgate",
             dependencies: [
                 "Gateway", "WardgateTools", "DeviceProfiles", "Observations", "Journal", "DeviceIdentity", "IEEE11073", "TransparencyLog",
-                "JSONDocument", "Ledger", "EmbeddedLedger", "HexEncoding", "Processing", "Evidence", "Transparency",
+                "JSONDocument", "Ledger", "EmbeddedLedger", "FabricLedger", "HexEncoding", "Processing", "Evidence", "Transparency",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -14,10 +14,10 @@ extension ProofVerification {
 
     /// 6 (Fabric). The anchor time is the transaction's proposal time, which bounds the signing
     /// time as an embedded block's time does (it is the gateway's clock, endorsed by the peers).
-    static func checkFabricReceipt(_ document: JSONValue, checkpointVerified: Bool, fabricCAs: [Certificate]) throws(CheckFailure) -> Passed<Anchoring> {
+    static func checkFabricReceipt(_ document: JSONValue, checkpointVerified: Bool, fabricCAs: [FabricOrganizationCA]) throws(CheckFailure) -> Passed<Anchoring> {
         let receipt = try CheckFailure.wrap { try FabricReceipt(document: document) }
         guard !fabricCAs.isEmpty else {
-            throw CheckFailure("the bundle holds a Fabric receipt; pass the CA certificate of each endorsing organization (--fabric-ca PEM, repeatable) to check it")
+            throw CheckFailure("the bundle holds a Fabric receipt; pass the CA certificates of each endorsing organization (--fabric-ca PEM, repeatable: one file per organization, its root CA and any intermediate CAs) to check it")
         }
         guard checkpointVerified else { throw CheckFailure("no verified checkpoint for the receipt to anchor") }
         guard let proposedAt = receipt.proposedAt else { throw CheckFailure("the Fabric receipt's channel header does not decode") }
@@ -26,7 +26,7 @@ extension ProofVerification {
     }
 
     /// 6a–6d: endorsements, the endorsers' chains to the given CAs, the endorsed write set, the leaf.
-    static func fabricChecks(_ receipt: FabricReceipt, parts: BundleParts, inclusionVerified: Bool, fabricCAs: [Certificate]) async -> [Check] {
+    static func fabricChecks(_ receipt: FabricReceipt, parts: BundleParts, inclusionVerified: Bool, fabricCAs: [FabricOrganizationCA]) async -> [Check] {
         let leafIndex = parts.document["leafIndex"]?.numberLexeme.flatMap { UInt64($0) } ?? UInt64.max
         return await FabricReceiptVerifier.verify(
             receipt: receipt, checkpointNote: parts.checkpointNote, leafIndex: leafIndex, inclusionVerified: inclusionVerified, endorserCAs: fabricCAs

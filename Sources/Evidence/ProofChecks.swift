@@ -153,7 +153,7 @@ extension ProofVerification {
     /// 6. The ledger receipt anchors this very checkpoint: in a block signed by the ledger key, or
     /// (a Fabric receipt, with the endorsers' CAs given) in an endorsed Fabric transaction.
     static func checkReceipt(
-        _ parts: BundleParts, checkpointVerified: Bool, ledgerKey: P256.Signing.PublicKey?, fabricCAs: [Certificate]
+        _ parts: BundleParts, checkpointVerified: Bool, ledgerKey: P256.Signing.PublicKey?, fabricCAs: [FabricOrganizationCA]
     ) throws(CheckFailure) -> Passed<Anchoring> {
         guard let receipt = parts.document["ledgerReceipt"], receipt != .null else {
             return Passed(.notAnchored, "none in the bundle: the reading is not anchored in the ledger yet")

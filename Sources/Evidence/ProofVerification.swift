@@ -31,7 +31,7 @@ public enum ProofVerification {
 
     public static func verify(
         bundle: JSONValue, ca: Certificate, gatewayCertificate: Certificate, crl: CertificateRevocationList? = nil,
-        ledgerKey: P256.Signing.PublicKey? = nil, fabricCAs: [Certificate] = [], policy: SigningTimePolicy = .standard
+        ledgerKey: P256.Signing.PublicKey? = nil, fabricCAs: [FabricOrganizationCA] = [], policy: SigningTimePolicy = .standard
     ) async -> [Check] {
         guard let parts = BundleParts(bundle) else {
             return [Check(name: "bundle", passed: false, detail: "not a \(ProofBundle.format) document (missing or mistyped fields)")]

@@ -25,11 +25,13 @@ public enum ChainVerificationFailure: Error, Sendable, Hashable, CustomStringCon
 /// RFC 5280 checks (signatures, validity at `time`, basic constraints) plus wardgate's profile and,
 /// when given, the CRL.
 ///
-/// `time` is the signature's signing time; revocation follows `SigningTimePolicy`.
+/// `intermediates` may complete the chain (a Fabric organization's intermediate CAs). `time` is
+/// the signature's signing time; revocation follows `SigningTimePolicy`.
 public enum ChainVerification {
     public static func verify(
         _ certificate: Certificate,
         anchor: Certificate,
+        intermediates: [Certificate] = [],
         at time: Date,
         crl: CertificateRevocationList? = nil,
         expecting name: IdentityName? = nil
@@ -40,7 +42,7 @@ public enum ChainVerification {
             WardgateProfilePolicy(expected: name)
             CRLRevocationPolicy(crl: crl, time: time)
         }
-        switch await verifier.validate(leaf: certificate, intermediates: CertificateStore()) {
+        switch await verifier.validate(leaf: certificate, intermediates: CertificateStore(intermediates)) {
         case .validCertificate:
             return .success(())
         case .couldNotValidate(let failures):

@@ -45,6 +45,21 @@ public enum CertificateCoding {
         }
     }
 
+    /// Every CERTIFICATE block of a PEM file (a bundle), in order; at least one.
+    public static func loadCertificates(_ path: String) throws(IdentityError) -> [Certificate] {
+        let bytes = try SecureFile.read(path)
+        guard let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN") else { return [try certificate(fromFileBytes: bytes, path: path)] }
+        do {
+            let certificates = try PEMDocument.parseMultiple(pemString: text).filter { $0.discriminator == "CERTIFICATE" }.map { try Certificate(derEncoded: $0.derBytes) }
+            guard !certificates.isEmpty else { throw IdentityError.malformedFile(path: path, reason: "no CERTIFICATE block in PEM file") }
+            return certificates
+        } catch let error as IdentityError {
+            throw error
+        } catch {
+            throw .malformedFile(path: path, reason: "not a bundle of valid X.509 certificates (\(error))")
+        }
+    }
+
     public static func loadCertificate(_ path: String) throws(IdentityError) -> Certificate {
         try certificate(fromFileBytes: try SecureFile.read(path), path: path)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import DeviceIdentity
 import Evidence
+import FabricLedger
 import Foundation
 import Gateway
 import JSONDocument
@@ -68,7 +69,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A CRL (PEM or DER) the device certificate must not be on.")
     var crl: String?
 
-    @Option(name: .customLong("fabric-ca"), help: "The CA certificate (PEM) of an organization that endorses Fabric anchors; repeat it, once per endorsing organization, to check a Fabric receipt.")
+    @Option(name: .customLong("fabric-ca"), help: "The CA certificates (PEM) of an organization that endorses Fabric anchors, as its MSP holds them: its root CA and any intermediate CAs in one file; repeat it, once per endorsing organization, to check a Fabric receipt.")
     var fabricCA: [String] = []
 
     func run() async throws {
@@ -77,14 +78,14 @@ struct VerifyCommand: AsyncParsableCommand {
         let gatewayCertificate: Certificate
         var revocations: CertificateRevocationList?
         var ledgerPublicKey: P256.Signing.PublicKey?
-        var fabricCAs: [Certificate] = []
+        var fabricCAs: [FabricOrganizationCA] = []
         do {
             guard let data = FileManager.default.contents(atPath: bundle) else { throw ValidationError("cannot read \(bundle)") }
             document = try JSONParser.parse(Array(data))
             caCertificate = try CertificateCoding.loadCertificate(ca)
             gatewayCertificate = try CertificateCoding.loadCertificate(gatewayCert)
             if let crl { revocations = try CertificateRevocationList.load(crl) }
-            fabricCAs = try fabricCA.map { try CertificateCoding.loadCertificate($0) }
+            fabricCAs = try fabricCA.map { path in try FabricOrganizationCA(certificates: try CertificateCoding.loadCertificates(path), name: path) }
             if let ledgerKey {
                 guard let pem = try? String(contentsOfFile: ledgerKey, encoding: .utf8) else { throw ValidationError("cannot read \(ledgerKey)") }
                 do { ledgerPublicKey = try P256.Signing.PublicKey(pemRepresentation: pem) } catch { throw ValidationError("\(ledgerKey) is not a P-256 public key in PEM form") }

@@ -28,9 +28,9 @@ public enum FabricReceiptVerifier {
     ///   - checkpointNote: the bundle's signed checkpoint (its signature is the bundle's own check).
     ///   - leafIndex, inclusionVerified: the bundle's leaf and whether its inclusion proof verified
     ///     against that checkpoint.
-    ///   - endorserCAs: one CA certificate per endorsing organization.
+    ///   - endorserCAs: the CAs of each endorsing organization (roots and intermediates).
     public static func verify(receipt: FabricReceipt, checkpointNote: String, leafIndex: UInt64, inclusionVerified: Bool,
-                              endorserCAs: [Certificate]) async -> [FabricReceiptCheck] {
+                              endorserCAs: [FabricOrganizationCA]) async -> [FabricReceiptCheck] {
         [
             endorsements(of: receipt),
             await endorserChain(of: receipt, cas: endorserCAs),
@@ -63,9 +63,10 @@ public enum FabricReceiptVerifier {
                                   detail: "\(endorsers.count) endorsement(s) of transaction \(transaction.transactionID): \(endorsers.joined(separator: ", "))")
     }
 
-    /// Each endorser's certificate chains to one of the given CAs at the transaction's time, and
-    /// every given CA backs at least one endorsement.
-    static func endorserChain(of receipt: FabricReceipt, cas: [Certificate]) async -> FabricReceiptCheck {
+    /// Each endorser's certificate chains to one of the given organizations' root CAs at the
+    /// transaction's time (through its intermediates, issued by a leaf of its CA tree), and every
+    /// given organization backs at least one endorsement.
+    static func endorserChain(of receipt: FabricReceipt, cas: [FabricOrganizationCA]) async -> FabricReceiptCheck {
         func fail(_ detail: String) -> FabricReceiptCheck { FabricReceiptCheck(name: FabricReceiptCheck.endorserChain, passed: false, detail: detail) }
         guard !cas.isEmpty else { return fail("no endorsing organization's CA was given (--fabric-ca)") }
         guard let header = try? Common_ChannelHeader(serializedBytes: receipt.transaction.channelHeader) else { return fail("the channel header does not decode") }
@@ -78,12 +79,11 @@ public enum FabricReceiptVerifier {
             var reasons: [String] = []
             var chained = false
             for (caIndex, ca) in cas.enumerated() {
-                switch await ChainVerification.verify(certificate, anchor: ca, at: time) {
-                case .success:
+                if let problem = await chainProblem(certificate, to: ca, at: time) {
+                    reasons.append("\(ca.name): \(problem)")
+                } else {
                     backed.insert(caIndex)
                     chained = true
-                case .failure(let failure):
-                    reasons.append("\(ca.subject): \(failure)")
                 }
             }
             guard chained else {
@@ -91,10 +91,22 @@ public enum FabricReceiptVerifier {
             }
         }
         if let missing = cas.indices.first(where: { !backed.contains($0) }) {
-            return fail("no endorsement chains to the given CA \(cas[missing].subject)")
+            return fail("no endorsement chains to the given CA \(cas[missing].name)")
         }
         return FabricReceiptCheck(name: FabricReceiptCheck.endorserChain, passed: true,
                                   detail: "every endorser chains to a given CA at \(time), and every given CA backs an endorsement")
+    }
+
+    /// Why `certificate` does not chain to any root of `ca` at `time` (nil: it does).
+    private static func chainProblem(_ certificate: Certificate, to ca: FabricOrganizationCA, at time: Date) async -> String? {
+        var failures: [String] = []
+        for root in ca.roots {
+            switch await ChainVerification.verify(certificate, anchor: root, intermediates: ca.intermediates, at: time) {
+            case .success: return ca.issuerProblem(of: certificate)
+            case .failure(let failure): failures.append("\(failure)")
+            }
+        }
+        return failures.joined(separator: "; ")
     }
 
     /// The endorsed write set puts this exact checkpoint under its anchor key.

@@ -26,7 +26,8 @@ public struct TestCA {
     public let key: P256.Signing.PrivateKey
     public let certificate: Certificate
 
-    public init(name: String) throws {
+    /// A root CA, or with `issuer` an intermediate CA it signs (a Fabric MSP's `intermediatecerts`).
+    public init(name: String, issuer: TestCA? = nil) throws {
         let key = P256.Signing.PrivateKey()
         self.key = key
         let subject = try DistinguishedName {
@@ -36,13 +37,14 @@ public struct TestCA {
         certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: Certificate.PublicKey(key.publicKey),
             notValidBefore: Date().addingTimeInterval(-3600), notValidAfter: Date().addingTimeInterval(86400 * 365),
-            issuer: subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
+            issuer: issuer?.certificate.subject ?? subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
                 Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
                 SubjectKeyIdentifier(hash: Certificate.PublicKey(key.publicKey))
+                if let issuer { AuthorityKeyIdentifier(keyIdentifier: try issuer.certificate.extensions.subjectKeyIdentifier?.keyIdentifier) }
             },
-            issuerPrivateKey: Certificate.PrivateKey(key))
+            issuerPrivateKey: Certificate.PrivateKey(issuer?.key ?? key))
     }
 
     /// A leaf certificate: for a Fabric identity, a TLS server (`ipAddress`) or a TLS client.
