@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "EmbeddedLedger",
             dependencies: [
-                "Ledger", "TransparencyLog", "SigningKeys", "JSONDocument", "HexEncoding",
+                "Ledger", "Journal", "TransparencyLog", "SigningKeys", "JSONDocument", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,7 +220,7 @@ let package = Package(
             name: "wardgate",
             dependencies: [
                 "Gateway", "WardgateTools", "DeviceProfiles", "Observations", "Journal", "DeviceIdentity", "IEEE11073", "TransparencyLog",
-                "JSONDocument", "Ledger", "EmbeddedLedger", "FabricLedger", "HexEncoding", "Processing", "Evidence", "Transparency",
+                "JSONDocument", "Ledger", "EmbeddedLedger", "FabricLedger", "HexEncoding", "Processing", "Evidence", "Transparency", "StrictYAML", "Timing",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -49,6 +49,11 @@ public final class Gateway: Sendable {
     private let clockAlarms = LogThrottle(interval: 3600)
     private let processing = Mutex<Task<Void, Never>?>(nil)
     private let wake = WakeSignal()
+    /// Each device's part of the journal (the quota's per-device fairness), recounted after retention.
+    let shares = DeviceShares()
+    /// What each profile received since start, for the silent-profile warning.
+    let activity = ProfileActivity()
+    private let silenceAlarms = LogThrottle(interval: 3600)
 
     /// Loads profiles and assignments and opens the journal. Throws on any invalid profile:
     /// the daemon refuses to start rather than silently ignore a device.
@@ -159,7 +164,12 @@ public final class Gateway: Sendable {
         } catch {
             throw .journal(error)
         }
-        let ingest = IngestHandler(journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake)
+        do {
+            try shares.recount(journal: journal, profiles: profiles)
+        } catch {
+            throw .journal(error)
+        }
+        let ingest = IngestHandler(journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake, shares: shares, activity: activity)
         do {
             client = try MQTTClient.committingBatches(settings: config.mqtt, subscriptions: profiles.subscriptionFilters, logger: logger, onMessages: ingest.handle)
         } catch {
@@ -203,7 +213,7 @@ public final class Gateway: Sendable {
         if let forwarder {
             forwarding.withLock { $0 = Task { await forwarder.run() } }
         }
-        if let retention = config.retention {
+        if let retention = [config.retention, config.deadLetterRetention].compactMap({ $0 }).min() {
             pruning.withLock { $0 = Task { [weak self] in await self?.pruneLoop(retention: retention) } }
         }
         trimming.withLock { $0 = Task { await MemoryTrimmer.run() } }
@@ -295,7 +305,7 @@ public final class Gateway: Sendable {
 
     /// What one retention pass did.
     public enum RetentionPass: Sendable, Equatable {
-        /// No `journal.retention` (readings are kept for ever).
+        /// Neither `journal.retention` nor `journal.deadLetterRetention` (everything is kept).
         case disabled
         /// The wall clock runs ahead of the journal's own times by more than
         /// `journal.maxClockSkew`: nothing was pruned, and the alarm is raised.
@@ -303,12 +313,13 @@ public final class Gateway: Sendable {
         case pruned(Outbox.PruneOutcome)
     }
 
-    /// Prunes anchored readings older than `journal.retention` (it also runs on its own), by
+    /// Prunes anchored readings older than `journal.retention` and dead letters older than
+    /// `journal.deadLetterRetention` (it also runs on its own), by
     /// the wall clock and by the journal's own times plus the monotonic time since start
     /// (`ClockSanity`): never by the wall clock alone. `uptime` replaces the monotonic time
     /// since start (tests pass it together with `now`).
     public func pruneExpired(now: Date = Date(), uptime: Duration? = nil) throws(JournalError) -> RetentionPass {
-        guard let retention = config.retention else { return .disabled }
+        guard config.retention != nil || config.deadLetterRetention != nil else { return .disabled }
         switch clock.judge(wall: now, uptime: uptime ?? clock.uptime) {
         case .suspect(let ahead, let bound):
             metrics.clockSuspect.record(1)
@@ -324,8 +335,23 @@ public final class Gateway: Sendable {
             return .paused(reason: reason)
         case .sane(let trustedNow):
             metrics.clockSuspect.record(0)
-            return .pruned(try outbox.pruneAnchored(receivedBefore: trustedNow.addingTimeInterval(-retention.inSeconds)))
+            if let keep = config.deadLetterRetention { try pruneDeadLetters(writtenBefore: trustedNow.addingTimeInterval(-keep.inSeconds)) }
+            var outcome = Outbox.PruneOutcome(observations: 0, inboxRecords: 0)
+            if let retention = config.retention { outcome = try outbox.pruneAnchored(receivedBefore: trustedNow.addingTimeInterval(-retention.inSeconds)) }
+            try shares.recount(journal: journal, profiles: runtime.profiles)
+            return .pruned(outcome)
         }
+    }
+
+    /// Dead letters written before `cutoff` go, with the inbox records kept only as their
+    /// evidence; counted in `wardgate_dead_letters_pruned_total`.
+    private func pruneDeadLetters(writtenBefore cutoff: Date) throws(JournalError) {
+        let purge = try journal.purgeDeadLetters(DeadLetterFilter(createdBefore: cutoff))
+        guard purge.deadLetters > 0 else { return }
+        metrics.deadLettersPruned.increment(by: purge.deadLetters)
+        logger.info("pruned dead letters past journal.deadLetterRetention", metadata: [
+            "deadLetters": "\(purge.deadLetters)", "inboxRecords": "\(purge.inboxRecords)", "payloadBytes": "\(purge.payloadBytes)",
+        ])
     }
 
     static func iso8601(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
@@ -373,6 +399,21 @@ public final class Gateway: Sendable {
             ])
         }
         return problems
+    }
+
+    /// The profiles that received nothing since start, for longer than `config.silentProfileGrace`,
+    /// while devices are enrolled (#18 item 9): `/readyz` warnings, never failures; each logged at
+    /// most once an hour. (mosquitto grants a subscription its ACL then starves, so only silence shows it.)
+    public func silentProfileWarnings() -> [String] {
+        let uptime = clock.uptime
+        guard uptime >= config.silentProfileGrace, let enrolled = runtime.identity?.enrolledDeviceCount, enrolled > 0 else { return [] }
+        return runtime.profiles.profiles.filter { activity.received(profileId: $0.id) == 0 }.map { profile in
+            let warning = "profile \(profile.id) has received nothing on \(profile.topic.subscriptionFilter) in \(Int(uptime.inSeconds) / 60) min "
+                + "since start while \(enrolled) device(s) are enrolled: check that the broker ACL grants the gateway its topics "
+                + "(docs/deployment.md), or remove the profile if no such device is in use"
+            if silenceAlarms.shouldLog(profile.id) { logger.warning("readiness warning: a subscribed profile hears nothing", metadata: ["warning": "\(warning)"]) }
+            return warning
+        }
     }
 
     /// Latest value text per device and metric (for the demo's live view).

@@ -17,11 +17,14 @@ public final class Journal: Sendable {
     /// The owners whose tables this journal was opened with (see `JournalTables`).
     public let tableOwners: [String]
     let pool: DatabasePool
-    private let quota: QuotaGauge
+    let quota: QuotaGauge
     private let recentDeliveries = Mutex(RecentDeliveries())
     /// Set once SQLite reports the file damaged: from then on every write is refused as
     /// corrupt, so nothing more is acknowledged that could not be processed.
     private let damage = Mutex<String?>(nil)
+    /// The last write that failed for want of space or I/O, until an inbox commit succeeds (an
+    /// empty probe transaction succeeds on a full disk too, so it does not count).
+    private let writeFailure = Mutex<StorageFailure?>(nil)
 
     /// Opens (creating and migrating as needed) the journal in `directory`. `tables` are the
     /// other modules' tables kept in the same file; their migrations run after the journal's,
@@ -114,7 +117,7 @@ public final class Journal: Sendable {
             if used >= maxBytes { throw .quotaExceeded(usedBytes: used, maxBytes: maxBytes) }
         }
         do {
-            return try pool.write { db in
+            let appended = try pool.write { db in
                 // Cached: this runs once per commit, and compiling it each time showed in profiles.
                 let insert = try db.cachedStatement(sql: """
                     INSERT INTO inbox (topic, payload, qos, received_at_ms, packet_id, cut_kind, cut_reason, topic_bytes, topic_sha256, payload_bytes, payload_sha256)
@@ -142,6 +145,9 @@ public final class Journal: Sendable {
                 }
                 return InboxAppend(seqs: seqs, redeliveries: redeliveries)
             }
+            writeFailure.withLock { $0 = nil }
+            quota.noteWritten(messages.reduce(0) { $0 + Int64($1.payload.count + $1.topic.utf8.count) })
+            return appended
         } catch {
             throw failure(error)
         }
@@ -412,7 +418,10 @@ public final class Journal: Sendable {
     /// A storage failure, or `.corrupt` (remembered) when SQLite says the file is damaged.
     private func failure(_ error: any Error) -> JournalError {
         if let error = error as? JournalError { return error }
-        guard JournalError.isCorruption(error) else { return .storage("\(error)") }
+        guard JournalError.isCorruption(error) else {
+            writeFailure.withLock { $0 = StorageFailure(error, directory: (path as NSString).deletingLastPathComponent) }
+            return .storage("\(error)")
+        }
         markCorrupt("\(error)")
         return .corrupt(path: path, detail: "\(error)")
     }
@@ -424,6 +433,9 @@ public final class Journal: Sendable {
     private func refuseIfCorrupt() throws(JournalError) {
         if let detail = damage.withLock({ $0 }) { throw .corrupt(path: path, detail: detail) }
     }
+
+    /// Why the last write failed, while no inbox commit succeeded since (nil: none failed since).
+    public var storageFailure: StorageFailure? { writeFailure.withLock { $0 } }
 
     /// What SQLite found wrong with the file, once it found something (nil: nothing so far).
     public var corruption: String? { damage.withLock { $0 } }
@@ -504,5 +516,13 @@ final class QuotaGauge: Sendable {
         } - freeBytes()
         cached.withLock { $0 = (bytes, now) }
         return bytes
+    }
+
+    /// Adds what a commit wrote to the cached size, so that a burst of large messages within
+    /// 100 ms is seen before the next look (the look then replaces the estimate).
+    func noteWritten(_ bytes: Int64) {
+        cached.withLock { cached in
+            if let current = cached { cached = (current.bytes + bytes, current.at) }
+        }
     }
 }

@@ -12,6 +12,8 @@ public enum JournalError: Error, Sendable, CustomStringConvertible {
     case corrupt(path: String, detail: String)
     /// A module used the journal for its tables, but the journal was opened without them.
     case missingTables(owner: String)
+    /// Another process (`holder`, as its lock file says) holds the state directory's lock.
+    case locked(path: String, holder: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,9 @@ public enum JournalError: Error, Sendable, CustomStringConvertible {
             "the journal \(path) is corrupt: \(detail). Stop the gateway, keep a copy of the file and its -wal, and follow "
                 + "\"Faults and recovery\" in docs/deployment.md (`wardgate journal check` shows the damage)"
         case .missingTables(let owner): "the journal was opened without the tables of the \(owner)"
+        case .locked(let path, let holder):
+            "the state directory is in use: \(holder.isEmpty ? "another process" : holder) holds \(path). Stop the gateway first "
+                + "(systemctl stop wardgate), then run this again"
         }
     }
 

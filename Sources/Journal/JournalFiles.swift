@@ -11,12 +11,13 @@ import Darwin
 /// the mode of the database file. So the directory is made 0700 and the database file 0600
 /// before SQLite opens it, each chmod'ed after creation (a umask can only take bits away, and a
 /// strange one such as 0200 would take the owner's). Files an older version left readable by
-/// group or others lose those bits at open.
-enum JournalFiles {
+/// group or others lose those bits at open. The embedded ledger's file gets the same.
+public enum JournalFiles {
     static let directoryMode: mode_t = 0o700
     static let fileMode: mode_t = 0o600
 
-    static func prepare(directory: String, databasePath: String) throws(JournalError) {
+    /// Makes `directory` (0700) and the SQLite file `databasePath` (0600) before SQLite opens it.
+    public static func prepare(directory: String, databasePath: String) throws(JournalError) {
         try makeDirectory(directory, path: databasePath)
         let fd = open(databasePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
         if fd >= 0 {
@@ -31,7 +32,7 @@ enum JournalFiles {
     }
 
     /// Creates `directory` and any missing parent with mode 0700; an existing one is left as it is.
-    private static func makeDirectory(_ directory: String, path: String) throws(JournalError) {
+    static func makeDirectory(_ directory: String, path: String) throws(JournalError) {
         var info = stat()
         if stat(directory, &info) == 0 { return }
         if let slash = directory.lastIndex(of: "/"), slash != directory.startIndex {
@@ -53,5 +54,5 @@ enum JournalFiles {
         _ = chmod(file, info.st_mode & 0o700)
     }
 
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
+    static func errnoText() -> String { String(cString: strerror(errno)) }
 }

@@ -17,8 +17,13 @@ public struct Readiness: Sendable, Hashable {
     }
 
     public var checks: [Check]
+    /// Worth a look, but not a reason to be unready (a profile that hears nothing, for one).
+    public var warnings: [String]
 
-    public init(checks: [Check]) { self.checks = checks }
+    public init(checks: [Check], warnings: [String] = []) {
+        self.checks = checks
+        self.warnings = warnings
+    }
 
     public var isReady: Bool { checks.allSatisfy(\.ok) }
 
@@ -31,6 +36,7 @@ public struct Readiness: Sendable, Hashable {
         .object([
             "status": .string(isReady ? "ready" : "not ready"),
             "reasons": isReady ? nil : .array(reasons.map(JSONValue.string)),
+            "warnings": .array(warnings.map(JSONValue.string)),
             "checks": .array(checks.map { check in
                 .object(["name": .string(check.name), "ok": .bool(check.ok), "detail": check.detail.map(JSONValue.string)])
             }),

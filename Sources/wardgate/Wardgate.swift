@@ -8,7 +8,7 @@ struct Wardgate: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, DemoCommand.self, ConfigCommand.self, ProfilesCommand.self,
             DecodeCommand.self, ExportCommand.self, CACommand.self, DeviceCommand.self, GatewayCommand.self,
-            LogCommand.self, LedgerCommand.self, JournalCommand.self, QuarantineCommand.self, ProofCommand.self, VerifyCommand.self, BenchCommand.self,
+            LogCommand.self, LedgerCommand.self, JournalCommand.self, QuarantineCommand.self, DeadLettersCommand.self, ProofCommand.self, VerifyCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -265,11 +265,11 @@ struct DecodeErrorTests {
     @Test("every failure kind a profile decode can produce is covered above")
     func kindsCovered() {
         // normalization, protocolError and excludedMeasurement are raised downstream (gateway, 11073 manager), and
-        // topicTooLong and deviceIdTooLong at the router before the inbox commit (GatewayTests.FloodTests), not by PayloadDecoder.
+        // topicTooLong, deviceIdTooLong and deviceQuota at the router before the inbox commit (GatewayTests.FloodTests, DeviceQuotaTests), not by PayloadDecoder.
         let decoderKinds: Set<DecodeError.Kind> = [
             .unknownTopic, .invalidDeviceId, .oversized, .invalidUTF8, .invalidJSON, .wrongType, .missingField,
             .invalidTimestamp, .unitMismatch, .noReadings, .unsupportedFormat,
         ]
-        #expect(Set(DecodeError.Kind.allCases).subtracting(decoderKinds) == [.normalization, .protocolError, .excludedMeasurement, .topicTooLong, .deviceIdTooLong])
+        #expect(Set(DecodeError.Kind.allCases).subtracting(decoderKinds) == [.normalization, .protocolError, .excludedMeasurement, .topicTooLong, .deviceIdTooLong, .deviceQuota])
     }
 }

@@ -162,6 +162,10 @@ struct PersistenceTests {
             try second.append(RFC9162.leafHash([9]))
         }
         #expect(try LogTree(writer: pool).treeHead() == first.treeHead())
+        // Then it re-reads storage on its next append instead of failing for ever (after a
+        // commit rolled back behind it, a full disk, #18).
+        #expect(try second.append(RFC9162.leafHash([9])) == 5)
+        #expect(try LogTree(writer: pool).treeHead() == second.treeHead())
         try pool.close()
     }
 

@@ -142,6 +142,9 @@ public final class IdentityRegistry: Sendable {
     /// The error of the last automatic refresh, if it failed (the previous state is still in use).
     public var lastRefreshError: IdentityError? { state.withLock { $0.lastRefreshError } }
 
+    /// How many devices the keystore holds an identity for (usable or not).
+    public var enrolledDeviceCount: Int { state.withLock { $0.snapshot.identities.keys.filter { $0.kind == .device }.count } }
+
     private func refreshIfDue() {
         guard let interval = autoRefreshInterval else { return }
         let due = state.withLock { state -> Bool in

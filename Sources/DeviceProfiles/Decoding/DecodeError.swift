@@ -7,6 +7,8 @@ public struct DecodeError: Error, Sendable, Hashable, CustomStringConvertible {
         /// A topic, or the device segment of one, longer than the router's caps (`IngestAdmission`).
         case topicTooLong = "topic_too_long"
         case deviceIdTooLong = "device_id_too_long"
+        /// Its device holds more than its share of the journal quota (`DeviceShares`).
+        case deviceQuota = "device_quota"
         case invalidUTF8 = "invalid_utf8"
         case invalidJSON = "invalid_json"
         case wrongType = "wrong_type"

@@ -72,6 +72,7 @@ struct ConfigSections {
         guard let profiles = root.optionalObject("profiles") else { return }
         config.profilesDirectory = profiles.optionalString("directory").map(resolve) ?? config.profilesDirectory
         config.assignmentsFile = profiles.optionalString("assignments").map(resolve)
+        config.silentProfileGrace = profiles.optionalDuration("silenceWarning") ?? config.silentProfileGrace
         profiles.finish()
     }
 
@@ -85,6 +86,11 @@ struct ConfigSections {
             config.retention = nil
         } else if let value = journal.optionalDuration("retention") {
             config.retention = value
+        }
+        if let text = journal.optionalString("deadLetterRetention"), ["forever", "0"].contains(text) {
+            config.deadLetterRetention = nil
+        } else if let value = journal.optionalDuration("deadLetterRetention") {
+            config.deadLetterRetention = value > .zero ? value : nil
         }
         if let interval = journal.optionalDuration("integrityCheck") {
             if interval >= .seconds(1) { config.integrityCheckInterval = interval } else { reader.report(journal.fieldPath("integrityCheck"), "must be at least 1s") }

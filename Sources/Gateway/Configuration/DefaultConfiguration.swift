@@ -41,6 +41,7 @@ extension GatewayConfig {
                                         # power: survives power loss (synchronous=FULL, fsync per commit)
           maxBytes: 2GiB                # hard quota: at the limit, acknowledgements stop (the broker holds messages)
           retention: 30d                # anchored readings older than this are pruned ("forever" keeps them)
+          deadLetterRetention: 90d      # dead letters (and the payloads kept only for them) older than this are pruned ("forever" keeps them)
           integrityCheck: 1h            # PRAGMA quick_check this often (and at every start); damage stops acknowledgements
           maxClockSkew: 1d              # a clock this far past the journal's newest time pauses pruning (alarm)
 

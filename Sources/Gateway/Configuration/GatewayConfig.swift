@@ -52,6 +52,12 @@ public struct GatewayConfig: Sendable {
 
     /// `journal.retention`: anchored readings older than this may be pruned (nil keeps everything).
     public var retention: Duration? = .seconds(30 * 86_400)
+    /// How long a subscribed profile may hear nothing, while devices are enrolled, before
+    /// `/readyz` warns about it (`profiles.silenceWarning`).
+    public var silentProfileGrace: Duration = .seconds(600)
+    /// `journal.deadLetterRetention`: dead letters written longer ago are pruned with the inbox
+    /// records that were their only evidence, by retention's two clocks (nil keeps them).
+    public var deadLetterRetention: Duration? = .seconds(90 * 86_400)
     /// `journal.integrityCheck`: how often `PRAGMA quick_check` runs while the gateway runs (it
     /// also runs at every start).
     public var integrityCheckInterval: Duration = .seconds(3600)

@@ -36,6 +36,8 @@ public final class GatewayMetrics: Sendable {
     let journalCorrupt: CoreMetrics.Gauge
     /// 1 while retention pauses because the clock runs ahead of the journal's times (`ClockSanity`).
     let clockSuspect: CoreMetrics.Gauge
+    /// Dead letters retention removed (`journal.deadLetterRetention`).
+    let deadLettersPruned: CoreMetrics.Counter
     private let factory: PrometheusMetricsFactory
 
     public init() {
@@ -66,6 +68,7 @@ public final class GatewayMetrics: Sendable {
         })
         journalCorrupt = Gauge(label: "wardgate_journal_corrupt", factory: factory)
         clockSuspect = Gauge(label: "wardgate_clock_suspect", factory: factory)
+        deadLettersPruned = Counter(label: "wardgate_dead_letters_pruned_total", factory: factory)
         ledgerAvailable.record(1)
         journalCorrupt.record(0)
         clockSuspect.record(0)

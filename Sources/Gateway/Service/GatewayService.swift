@@ -143,16 +143,24 @@ public final class GatewayService: Sendable {
     static func readiness(of gateway: Gateway, probe readinessProbe: ProbeRunner, probeTimeout: Duration) async -> Readiness {
         var checks: [Readiness.Check] = []
         let broker = "\(gateway.config.mqtt.host):\(gateway.config.mqtt.port)"
+        let storage = gateway.journal.storageFailure.flatMap { $0.diskFull ? $0 : nil }
+        if let storage {
+            // First: while the journal cannot store, the broker connection is dropped on purpose.
+            checks.append(.init(name: "disk", ok: false, detail: storage.description))
+        }
         if await gateway.waitUntilReady(timeout: .zero) {
             checks.append(.init(name: "broker", ok: true, detail: "connected to \(broker), subscriptions acknowledged"))
         } else if gateway.isConnected {
             checks.append(.init(name: "broker", ok: false, detail: "connected to \(broker) but the subscriptions are not acknowledged yet"))
         } else {
-            checks.append(.init(name: "broker", ok: false, detail: "not connected to \(broker)"))
+            let why = storage == nil ? "" : " (the gateway drops the connection while the journal cannot store what arrives: see disk)"
+            checks.append(.init(name: "broker", ok: false, detail: "not connected to \(broker)\(why)"))
         }
         switch await readinessProbe.run(timeout: probeTimeout) {
-        case .finished(let probe) where probe.journalWritable:
+        case .finished(let probe) where probe.journalWritable && storage == nil:
             checks.append(.init(name: "journal", ok: true, detail: "writable"))
+        case .finished(let probe) where probe.journalWritable:
+            checks.append(.init(name: "journal", ok: false, detail: "not writable: the last write failed (disk full, see disk)"))
         case .finished(let probe):
             checks.append(.init(name: "journal", ok: false, detail: "not writable: \(probe.failure ?? "unknown")"))
         case .timedOut, .stillBusy:
@@ -176,7 +184,7 @@ public final class GatewayService: Sendable {
             let used = journal.usedBytes()
             checks.append(.init(name: "quota", ok: used < max, detail: used < max ? "\(used) of \(max) bytes used" : "exhausted: \(used) of \(max) bytes used; acknowledgements stopped"))
         }
-        return Readiness(checks: checks)
+        return Readiness(checks: checks, warnings: gateway.silentProfileWarnings())
     }
 
     // MARK: Running

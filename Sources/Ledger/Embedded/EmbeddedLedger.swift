@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Journal
 import Ledger
 import Logging
 import SigningKeys
@@ -65,6 +66,13 @@ public final class EmbeddedLedger: LedgerClient {
             try FileManager.default.createDirectory(
                 atPath: (keyPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+        do throws(JournalError) {
+            // Mode 0600 like the journal, whatever the umask: it holds every anchored checkpoint.
+            try JournalFiles.prepare(directory: (path as NSString).deletingLastPathComponent, databasePath: path)
+        } catch {
+            if case .cannotOpen(_, let reason) = error { throw .cannotOpen(path: path, reason: reason) }
             throw .cannotOpen(path: path, reason: "\(error)")
         }
         do {

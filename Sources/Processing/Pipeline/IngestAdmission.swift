@@ -20,13 +20,34 @@ public enum IngestAdmission {
     /// How much of a cut topic or payload the inbox keeps as evidence.
     public static let evidencePrefixBytes = 1024
 
+    /// What the router decided for one message: what to journal, and for which device.
+    struct Admitted {
+        let message: InboxMessage
+        /// The device a profile routes it to (nil: no profile claims the topic).
+        let deviceId: String?
+        let profileId: String?
+    }
+
+    /// The journal's size and quota, for the per-device share (`DeviceShares`).
+    struct QuotaState {
+        let shares: DeviceShares
+        let usedBytes: Int64
+        let maxBytes: Int64
+    }
+
     /// What to journal for `message`: itself, or its bounded evidence.
-    public static func admit(_ message: IncomingMessage, profiles: ProfileSet) -> InboxMessage {
+    static func admit(_ message: IncomingMessage, profiles: ProfileSet, quota: QuotaState? = nil) -> Admitted {
+        let route = profiles.route(topic: message.topic)
+        return Admitted(message: inboxMessage(message, route: route, profiles: profiles, quota: quota), deviceId: route?.deviceId, profileId: route?.profile.id)
+    }
+
+    private static func inboxMessage(
+        _ message: IncomingMessage, route: (profile: DeviceProfile, deviceId: String)?, profiles: ProfileSet, quota: QuotaState?
+    ) -> InboxMessage {
         let topicBytes = message.topic.utf8.count
         if topicBytes > maximumTopicBytes {
             return cut(message, .topicTooLong, "topic of \(topicBytes) bytes exceeds the limit of \(maximumTopicBytes)")
         }
-        let route = profiles.route(topic: message.topic)
         if let deviceId = route?.deviceId, deviceId.utf8.count > maximumDeviceIdBytes {
             return cut(message, .deviceIdTooLong, "device segment of \(deviceId.utf8.count) bytes exceeds the limit of \(maximumDeviceIdBytes)")
         }
@@ -34,6 +55,9 @@ public enum IngestAdmission {
         if message.payload.count > limit {
             let whose = route == nil ? "the largest profile limit" : "the profile's limit"
             return cut(message, .oversized, "payload of \(message.payload.count) bytes exceeds \(whose) of \(limit)")
+        }
+        if let quota, let deviceId = route?.deviceId, quota.shares.isOverShare(deviceId, usedBytes: quota.usedBytes, maxBytes: quota.maxBytes) {
+            return cut(message, .deviceQuota, "device \(deviceId) holds more than its share of journal.maxBytes (\(quota.usedBytes) of \(quota.maxBytes) bytes used)")
         }
         return InboxMessage(
             topic: message.topic, payload: message.payload, qos: message.qos, receivedAt: message.receivedAt,

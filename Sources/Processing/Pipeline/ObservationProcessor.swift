@@ -141,7 +141,7 @@ public final class ObservationProcessor: Sendable {
     private func outcomes(of records: [InboxRecord], profiles: ProfileSet) -> [RecordOutcome] {
         let work: [RecordWork] = records.map { record in
             // A cut record's topic may be a prefix: it is evidence, never routed as a reading.
-            if let cut = record.cut { return .cut(cut, deviceId: cut.kind == DecodeError.Kind.oversized.rawValue ? profiles.route(topic: record.topic)?.deviceId : nil) }
+            if let cut = record.cut { return .cut(cut, deviceId: Self.namesItsDevice(cut) ? profiles.route(topic: record.topic)?.deviceId : nil) }
             let route = profiles.route(topic: record.topic)
             if let (profile, deviceId) = route, profile.format == .ieee11073 {
                 return stepSession(record, profile: profile, deviceId: deviceId)
@@ -311,6 +311,11 @@ public final class ObservationProcessor: Sendable {
         let canonical: [UInt8]?
         let label: String
         let value: String
+    }
+
+    /// Whether a cut record's topic names its device safely (not an overlong topic or device id).
+    static func namesItsDevice(_ cut: CutEvidence) -> Bool {
+        cut.kind == DecodeError.Kind.oversized.rawValue || cut.kind == DecodeError.Kind.deviceQuota.rawValue
     }
 
     private func cutError(_ cut: CutEvidence) -> PayloadDecodeError {

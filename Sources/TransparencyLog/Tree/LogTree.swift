@@ -85,7 +85,13 @@ public final class LogTree<Store: SubtreeHashStore>: Sendable {
             let isFirstAppendOfTransaction = state.pending == nil
             var next = state.pending ?? state.committed
             let update = try next.append(contentsOf: leafHashes)
-            try transaction.persist(update)
+            do {
+                try transaction.persist(update)
+            } catch TransparencyLogError.storeOutOfSync(let expected, let stored) {
+                // Storage changed under this tree (a failed commit rolled back): re-read it next time.
+                if isFirstAppendOfTransaction { state.needsReload = true }
+                throw TransparencyLogError.storeOutOfSync(expectedSize: expected, storedSize: stored)
+            }
             state.pending = next
             if isFirstAppendOfTransaction {
                 transaction.onCompletion { [self] committed, storedSize in

@@ -28,7 +28,9 @@ public enum TransparencyLogError: Error, Equatable, Sendable, CustomStringConver
         case .corruptTile(let level, let index, let reason):
             "tile \(index) at level \(level) is corrupt: \(reason)"
         case .storeOutOfSync(let expected, let stored):
-            "the store holds \(stored) leaves but this tree expected \(expected); re-open the tree"
+            "the journal's Merkle log holds \(stored) leaves where the gateway expected \(expected): a write that failed "
+                + "(disk full or an I/O error) was rolled back. The gateway re-reads the log and retries; if this repeats, "
+                + "stop it and run `wardgate journal check` (\"Faults and recovery\" in docs/deployment.md)"
         case .notInTransaction:
             "appending inside a caller's database needs an open transaction"
         case .treeFull:

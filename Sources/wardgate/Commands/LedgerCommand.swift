@@ -112,6 +112,8 @@ struct LedgerReanchorCommand: AsyncParsableCommand {
         var logger = Logger(label: "wardgate.ledger")
         logger.logLevel = .warning
         do {
+            let lock = try StateDirectoryLock(stateDirectory: settings.stateDirectory, holder: "wardgate ledger reanchor")
+            defer { withExtendedLifetime(lock) {} }
             let journal = try Gateway.openJournal(settings)
             defer { try? journal.close() }
             let tree = try LeafIndex(journal: journal).tree()

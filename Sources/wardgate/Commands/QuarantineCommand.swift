@@ -64,6 +64,8 @@ struct QuarantineCommand: ParsableCommand {
             var logger = Logger(label: "wardgate.quarantine")
             logger.logLevel = .error
             do {
+                let lock = try StateDirectoryLock(stateDirectory: settings.stateDirectory, holder: "wardgate quarantine retry")
+                defer { withExtendedLifetime(lock) {} }
                 let journal = try Gateway.openJournal(settings)
                 defer { try? journal.close() }
                 let registry = try IdentityRegistry(keystore: identity.keystore, caCertificatePath: identity.caCertificate, crlPath: identity.crl)

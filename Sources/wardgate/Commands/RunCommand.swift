@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import Journal
 import Logging
 
 #if canImport(Glibc)
@@ -27,6 +28,16 @@ struct RunCommand: AsyncParsableCommand {
         let signals = Signals.stream([SIGTERM, SIGINT, SIGHUP])
         let notifier = SystemdNotifier()
         let service: GatewayService
+        // Held until the process exits: a second gateway or a state-changing command refuses meanwhile.
+        let lock: StateDirectoryLock
+        do {
+            lock = try StateDirectoryLock(stateDirectory: settings.stateDirectory, holder: "wardgate run")
+        } catch {
+            notifier.status("failed: state directory in use")
+            CommandSupport.printError("wardgate cannot start:\n\(error)")
+            throw ExitCode(1)
+        }
+        defer { withExtendedLifetime(lock) {} }
         do {
             let gateway = try Gateway(config: settings, logger: logger)
             try await gateway.checkLedgerAtStart()

@@ -108,6 +108,9 @@ public final class LedgerBatcher: Sendable {
     public func run() async {
         let tick = min(batch.maxAge / 5, .milliseconds(50))
         var lastStatus = ContinuousClock.now - .seconds(1)
+        // On a full disk every tick fails the same way: one alarm a minute, with the count.
+        var lastAlarm: ContinuousClock.Instant?
+        var failures = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: tick)
             do {
@@ -116,8 +119,15 @@ public final class LedgerBatcher: Sendable {
                     events(.cut(treeSizes: cut))
                     logger.debug("batches cut", metadata: ["sizes": "\(cut)"])
                 }
+                failures = 0
             } catch {
-                logger.error("ALARM: no checkpoint signed, no batch cut", metadata: ["reason": "\(error)"])
+                failures += 1
+                if lastAlarm.map({ ContinuousClock.now - $0 >= .seconds(60) }) ?? true {
+                    lastAlarm = .now
+                    logger.error("ALARM: no checkpoint signed, no batch cut (logged at most once a minute)", metadata: [
+                        "reason": "\(error)", "failedAttempts": "\(failures)",
+                    ])
+                }
             }
             if ContinuousClock.now - lastStatus >= .milliseconds(500) {
                 lastStatus = .now
