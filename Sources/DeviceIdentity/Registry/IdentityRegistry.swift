@@ -143,7 +143,15 @@ public final class IdentityRegistry: Sendable {
     public var lastRefreshError: IdentityError? { state.withLock { $0.lastRefreshError } }
 
     /// How many devices the keystore holds an identity for (usable or not).
-    public var enrolledDeviceCount: Int { state.withLock { $0.snapshot.identities.keys.filter { $0.kind == .device }.count } }
+    public var enrolledDeviceCount: Int { enrolledDeviceIDs.count }
+
+    /// The ids of the devices the keystore holds an identity for (usable or not).
+    public var enrolledDeviceIDs: Set<String> { state.withLock { Set($0.snapshot.identities.keys.filter { $0.kind == .device }.map(\.id)) } }
+
+    /// Whether the keystore holds an identity for device `id` (usable or not).
+    public func isEnrolledDevice(_ id: String) -> Bool {
+        state.withLock { $0.snapshot.identities[IdentityName(kind: .device, id: id)] != nil }
+    }
 
     private func refreshIfDue() {
         guard let interval = autoRefreshInterval else { return }

@@ -78,7 +78,9 @@ public struct IngestHandler: Sendable {
     /// over its share counted and logged (once a minute per device).
     private func account(_ decisions: [IngestAdmission.Admitted]) {
         for decision in decisions {
-            if let profileId = decision.profileId { activity.record(profileId: profileId) }
+            if let profileId = decision.profileId {
+                activity.record(profileId: profileId, device: decision.deviceId) { runtime.identity?.isEnrolledDevice($0) ?? false }
+            }
             guard let deviceId = decision.deviceId else { continue }
             guard let cut = decision.message.cut else {
                 shares.add(decision.message.payload.count, to: deviceId)
