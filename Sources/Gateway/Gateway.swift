@@ -24,8 +24,8 @@ public final class Gateway: Sendable {
     public let metrics: GatewayMetrics
     let runtime: RuntimeState
     let logger: Logger
-    private let client: MQTTClient
-    private let processor: ObservationProcessor
+    let client: MQTTClient
+    let processor: ObservationProcessor
     /// The Merkle log (leaves in the processor's commit, checkpoints signed with the gateway key).
     public let log: GatewayLog
     /// The batches for the ledger, in the journal file.
@@ -33,27 +33,25 @@ public final class Gateway: Sendable {
     let batcher: LedgerBatcher
     /// Where batches are anchored; nil without a `log` section (nothing is signed to anchor).
     public let ledger: (any LedgerClient)?
-    private let forwarder: LedgerForwarder?
+    let forwarder: LedgerForwarder?
     /// The Fabric adapter's gRPC connections, run while the gateway runs (kind `fabric` only).
     let fabric: FabricLedger?
+    /// The connections run from the start-up head check on (`checkLedgerAtStart`, before the
+    /// service group), then by the Fabric connections service: gRPC runs them only once.
     let fabricConnections = Mutex<Task<Void, Never>?>(nil)
     /// The Fabric channel's head against the journal, before anything more is anchored.
     let headCheck: LedgerHeadCheck?
-    private let checkpointing = Mutex<Task<Void, Never>?>(nil)
-    private let forwarding = Mutex<Task<Void, Never>?>(nil)
-    private let pruning = Mutex<Task<Void, Never>?>(nil)
-    private let trimming = Mutex<Task<Void, Never>?>(nil)
-    private let checking = Mutex<Task<Void, Never>?>(nil)
     /// Retention's check of the wall clock against the journal's own times.
     let clock: ClockSanity
     private let clockAlarms = LogThrottle(interval: 3600)
-    private let processing = Mutex<Task<Void, Never>?>(nil)
-    private let wake = WakeSignal()
+    let wake = WakeSignal()
     /// Each device's part of the journal (the quota's per-device fairness), recounted after retention.
     let shares = DeviceShares()
     /// What each profile received since start, for the silent-profile warning.
     let activity = ProfileActivity()
     private let silenceAlarms = LogThrottle(interval: 3600)
+    /// Set once a graceful shutdown got to its end: the journal closed (or failed to, and said so).
+    let stopped = Atomic<Bool>(false)
 
     /// Loads profiles and assignments and opens the journal. Throws on any invalid profile:
     /// the daemon refuses to start rather than silently ignore a device.
@@ -203,68 +201,14 @@ public final class Gateway: Sendable {
         return SystemId(bytes) ?? digest
     }
 
-    /// Starts processing what an earlier run left in the inbox, then connects to the broker.
-    public func start() {
-        let task = Task { [processor] in await processor.run() }
-        processing.withLock { $0 = task }
-        let checkpoints = Task { [batcher] in await batcher.run() }
-        checkpointing.withLock { $0 = checkpoints }
-        startLedgerConnections()
-        if let forwarder {
-            forwarding.withLock { $0 = Task { await forwarder.run() } }
-        }
-        if let retention = [config.retention, config.deadLetterRetention].compactMap({ $0 }).min() {
-            pruning.withLock { $0 = Task { [weak self] in await self?.pruneLoop(retention: retention) } }
-        }
-        trimming.withLock { $0 = Task { await MemoryTrimmer.run() } }
-        checking.withLock { $0 = Task { [weak self, interval = config.integrityCheckInterval] in await self?.integrityLoop(interval: interval) } }
-        client.start()
-        logger.info("wardgate started", metadata: [
-            "gateway": "\(config.gatewayId)", "profiles": "\(runtime.profiles.profiles.map(\.id))",
-            "journal": "\(journal.path)", "durability": "\(config.durability.rawValue)",
-        ])
-    }
-
     /// Connected and every profile's topic filter acknowledged by the broker.
     public func waitUntilReady(timeout: Duration) async -> Bool { await client.waitUntilReady(timeout: timeout) }
 
     public var isConnected: Bool { client.isConnected }
 
-    /// Stops taking messages (the in-flight commit completes first), processes what was
-    /// journaled, and closes the journal.
-    public func stop() async {
-        client.stop()
-        let task = processing.withLock { task -> Task<Void, Never>? in
-            defer { task = nil }
-            return task
-        }
-        task?.cancel()
-        wake.signal()
-        await task?.value
-        checkpointing.withLock { $0 }?.cancel()
-        pruning.withLock { $0 }?.cancel()
-        trimming.withLock { $0 }?.cancel()
-        checking.withLock { $0 }?.cancel()
-        // The last batch in flight finishes (or fails) before the journal closes; what is not
-        // sent waits in the outbox for the next start.
-        let forwardingTask = forwarding.withLock { $0 }
-        forwardingTask?.cancel()
-        await forwardingTask?.value
-        fabric?.shutdown()
-        await fabricConnections.withLock { $0 }?.value
-        do {
-            try processor.drain()
-            try batcher.cutDueBatches(force: true)
-            try journal.close()
-        } catch JournalError.corrupt(let path, let detail) {
-            logger.critical("ALARM: the journal is corrupt; it will not recover by itself", metadata: [
-                "journal": "\(path)", "damage": "\(detail)", "recovery": "see \"Faults and recovery\" in docs/deployment.md",
-            ])
-        } catch {
-            logger.error("journal did not close cleanly; it will recover on the next start", metadata: ["reason": "\(error)"])
-        }
-        logger.info("wardgate stopped")
-    }
+    /// Whether a graceful shutdown of `services()` got to its end, closing the journal (false
+    /// while running, and after a shutdown cut short by its time limit).
+    public var hasStopped: Bool { stopped.load(ordering: .acquiring) }
 
     /// Re-reads profiles and assignments without dropping the MQTT session. An invalid new
     /// profile set is refused and the running one stays in force.
@@ -356,7 +300,7 @@ public final class Gateway: Sendable {
 
     static func iso8601(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
-    private func pruneLoop(retention: Duration) async {
+    func pruneLoop(retention: Duration) async {
         let interval = max(.seconds(1), min(retention / 10, .seconds(3600)))
         while !Task.isCancelled {
             do {
@@ -374,7 +318,7 @@ public final class Gateway: Sendable {
 
     /// `PRAGMA quick_check` every `interval`. Damage found latches the journal as corrupt (it then
     /// refuses every write, so nothing more is acknowledged) and raises the alarm.
-    private func integrityLoop(interval: Duration) async {
+    func integrityLoop(interval: Duration) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             guard !Task.isCancelled else { return }

@@ -60,7 +60,8 @@ public enum ProofLookup: Sendable, Equatable {
     case failed(String)
 }
 
-/// The staff HTTP API (Hummingbird 2): health, readiness, metrics, FHIR search, proofs.
+/// The staff HTTP API (Hummingbird 2): health, readiness, metrics, FHIR search, proofs. One
+/// `Service` in the daemon's service group; it runs once.
 ///
 /// ```
 /// GET /healthz                       200 while the process runs (no authentication)
@@ -70,7 +71,7 @@ public enum ProofLookup: Sendable, Equatable {
 /// GET /v1/observations/{id}/proof    proof bundle (501 without a proof hook)
 /// GET /v1/checkpoints/latest         latest signed checkpoint note (501 without a hook)
 /// ```
-public final class StaffAPIServer: Sendable {
+public final class StaffAPIServer: Service {
     public let configuration: StaffAPIConfiguration
     let journal: Journal
     let metricsText: @Sendable () -> String
@@ -79,7 +80,8 @@ public final class StaffAPIServer: Sendable {
     let logger: Logger
     let limiter: RateLimiter
     private let tlsConfiguration: TLSConfiguration?
-    private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
+    /// The port `run()` bound, for `waitUntilListening()`.
+    private let bound = PortPromise()
 
     /// Refuses configurations that would expose the API unauthenticated, and loads TLS material.
     public init(configuration: StaffAPIConfiguration, journal: Journal, metricsText: @escaping @Sendable () -> String,
@@ -124,8 +126,9 @@ public final class StaffAPIServer: Sendable {
         }
     }
 
-    /// Binds and serves in the background; returns the bound port once it listens.
-    public func start() async throws(StaffAPIError) -> Int {
+    /// Binds and serves until the service group shuts down gracefully: then it stops accepting,
+    /// finishes the requests in flight and closes idle connections. Throws when it cannot listen.
+    public func run() async throws {
         let server: HTTPServerBuilder
         // The idle timer runs from the connection's start and from each response: a client that
         // connects and says nothing, sends half a request head, or keeps an idle keep-alive
@@ -133,56 +136,45 @@ public final class StaffAPIServer: Sendable {
         let idle = configuration.idleTimeout.components
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)))
         if let tlsConfiguration {
-            do { server = try .tls(http1, tlsConfiguration: tlsConfiguration) } catch { throw .tls("\(error)") }
+            do { server = try .tls(http1, tlsConfiguration: tlsConfiguration) } catch { throw fail(.tls("\(error)")) }
         } else {
             server = http1
         }
-        let bound = PortPromise()
         var appLogger = logger
         appLogger.logLevel = max(logger.logLevel, .notice)
         let app = Application(
             router: makeRouter(),
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in bound.resolve(.success(channel.localAddress?.port ?? 0)) },
+            onServerRunning: { [self] channel in listening(port: channel.localAddress?.port ?? 0) },
             logger: appLogger)
-        // A service group of our own, so stop() can shut the server down gracefully: it stops
-        // accepting, finishes the requests in flight and closes idle connections.
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: appLogger))
-        let task = Task {
-            do {
-                try await group.run()
-                bound.resolve(.failure(PortPromise.PortError("the server stopped before it listened")))
-            } catch {
-                bound.resolve(.failure(PortPromise.PortError("\(error)")))
-            }
+        do {
+            try await app.run()
+        } catch {
+            throw fail(.cannotListen("\(configuration.host):\(configuration.port): \(error)"))
         }
-        running.withLock { $0 = (group, task) }
-        switch await bound.value() {
-        case .success(let port):
-            logger.notice("HTTP API listening", metadata: [
-                "address": "\(configuration.host):\(port)", "tls": "\(configuration.tls != nil)",
-                "mTLS": "\(configuration.tls?.clientCAFile != nil)", "bearerToken": "\(configuration.bearerToken != nil)",
-            ])
-            if !configuration.isLoopback && configuration.tls == nil {
-                logger.warning("the HTTP API takes its bearer token over plain HTTP on a network address: anyone on the path can read it; configure http.tls")
-            }
-            return port
-        case .failure(let reason):
-            await stop()
-            throw .cannotListen("\(configuration.host):\(configuration.port): \(reason)")
-        }
+        bound.resolve(.failure(.cannotListen("\(configuration.host):\(configuration.port): the server stopped before it listened")))
     }
 
-    /// Stops listening, lets the requests in flight finish, and closes the connections.
-    public func stop() async {
-        let running = running.withLock { running in
-            defer { running = nil }
-            return running
+    /// The bound port once the server listens (`run()` is running); throws if it cannot.
+    public func waitUntilListening() async throws(StaffAPIError) -> Int {
+        try await bound.value().get()
+    }
+
+    private func fail(_ error: StaffAPIError) -> StaffAPIError {
+        bound.resolve(.failure(error))
+        return error
+    }
+
+    private func listening(port: Int) {
+        bound.resolve(.success(port))
+        logger.notice("HTTP API listening", metadata: [
+            "address": "\(configuration.host):\(port)", "tls": "\(configuration.tls != nil)",
+            "mTLS": "\(configuration.tls?.clientCAFile != nil)", "bearerToken": "\(configuration.bearerToken != nil)",
+        ])
+        if !configuration.isLoopback && configuration.tls == nil {
+            logger.warning("the HTTP API takes its bearer token over plain HTTP on a network address: anyone on the path can read it; configure http.tls")
         }
-        guard let running else { return }
-        await running.group.triggerGracefulShutdown()
-        await running.task.value
     }
 
     // MARK: Routes
@@ -292,28 +284,24 @@ enum JSONResponse {
 
 /// One result delivered once: the bound port, or why the server could not listen.
 final class PortPromise: Sendable {
-    private let state = Mutex<(result: Result<Int, PortError>?, waiter: CheckedContinuation<Result<Int, PortError>, Never>?)>((nil, nil))
+    typealias Outcome = Result<Int, StaffAPIError>
+    private let state = Mutex<(result: Outcome?, waiters: [CheckedContinuation<Outcome, Never>])>((nil, []))
 
-    struct PortError: Error, CustomStringConvertible {
-        let description: String
-        init(_ value: String) { description = value }
-    }
-
-    func resolve(_ result: Result<Int, PortError>) {
-        let waiter = state.withLock { s -> CheckedContinuation<Result<Int, PortError>, Never>? in
-            if s.result != nil { return nil }
+    func resolve(_ result: Outcome) {
+        let waiters = state.withLock { s -> [CheckedContinuation<Outcome, Never>] in
+            if s.result != nil { return [] }
             s.result = result
-            defer { s.waiter = nil }
-            return s.waiter
+            defer { s.waiters = [] }
+            return s.waiters
         }
-        waiter?.resume(returning: result)
+        for waiter in waiters { waiter.resume(returning: result) }
     }
 
-    func value() async -> Result<Int, PortError> {
+    func value() async -> Outcome {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { s -> Result<Int, PortError>? in
+            let ready = state.withLock { s -> Outcome? in
                 if let result = s.result { return result }
-                s.waiter = continuation
+                s.waiters.append(continuation)
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }

@@ -9,6 +9,7 @@ import Observations
 import Simulation
 import Testing
 import WardgateTestSupport
+import WardgateTools
 
 /// The shipped broker configuration (systemd/mosquitto/) in a real mosquitto, with certificates
 /// made the way a ward makes them: a ward CA from `CertificateAuthority` (as `wardgate ca init`),

@@ -8,6 +8,7 @@ import WardgateTestSupport
 
 #if canImport(Glibc)
 import Glibc
+import WardgateTools
 #endif
 
 /// A wrong wall clock (issue #18, item 3): retention never prunes by the wall clock alone, and a

@@ -6,6 +6,7 @@ import MQTTIngest
 import Simulation
 import Synchronization
 import Testing
+import WardgateTools
 
 @Suite("Gateway end to end over a real mosquitto", .serialized)
 struct EndToEndTests {

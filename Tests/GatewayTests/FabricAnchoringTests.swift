@@ -5,6 +5,7 @@ import Ledger
 import Simulation
 import Testing
 import WardgateTestSupport
+import WardgateTools
 
 /// A ward (enrolled devices, a gateway key) anchoring into the Fabric peer test double
 /// (`WardgateTestSupport/Fabric/fabric_test_peer.py`) over real gRPC with mutual TLS, the
@@ -215,7 +216,7 @@ struct FabricAnchoringTests {
             return status.anchoredSize >= expected && status.pendingBatches == 0
         }
         #expect(settled, "the final run anchored every reading; log tail:\n\(last.log.suffix(2000))")
-        #expect(last.terminate() == 0)
+        #expect(last.terminate() == 0, "log tail:\n\(last.log.suffix(3000))")
 
         let account = try AnchoringAccount(journal: journal, ledgerPath: nil, published: recorder.published)
         print("fabric crash loop (6 SIGKILLs): \(account)")

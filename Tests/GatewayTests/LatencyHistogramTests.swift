@@ -7,6 +7,7 @@ import Simulation
 import Testing
 import Timing
 import WardgateTestSupport
+import WardgateTools
 
 /// One histogram of a Prometheus text exposition: its cumulative buckets, count and sum.
 struct ExposedHistogram {

@@ -16,6 +16,7 @@ import TransparencyLog
 
 #if canImport(Glibc)
 import Glibc
+import WardgateTools
 #endif
 
 @Suite("Ledger faults with a real broker: outage, quota, broker restart, crash loop, tampering", .serialized)

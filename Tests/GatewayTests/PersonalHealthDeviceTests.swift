@@ -5,6 +5,7 @@ import Journal
 import Observations
 import Simulation
 import Testing
+import WardgateTools
 
 @Suite("IEEE 11073-20601 agents over a real mosquitto", .serialized)
 struct PersonalHealthDeviceTests {

@@ -11,6 +11,7 @@ import MQTTIngest
 import Simulation
 import Testing
 import WardgateTestSupport
+import WardgateTools
 import X509
 
 @Suite("Proof bundles: exported over a real broker, verified offline, every tampering caught", .serialized)

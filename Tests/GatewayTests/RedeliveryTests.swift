@@ -7,6 +7,7 @@ import Processing
 import Simulation
 import Synchronization
 import Testing
+import WardgateTools
 
 /// A read phase journaled whose PUBACKs never left (a crash, a dropped connection between the
 /// commit and the write phase): a real mosquitto redelivers it on the resumed session, and the

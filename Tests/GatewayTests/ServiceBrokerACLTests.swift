@@ -5,6 +5,7 @@ import Simulation
 import Synchronization
 import Testing
 import WardgateTestSupport
+import WardgateTools
 
 /// The shipped broker configuration (systemd/mosquitto/) with a real mosquitto: device
 /// certificates from a ward CA, mTLS, and the ACL pattern that keeps each device on its own topic.

@@ -9,6 +9,7 @@ import Simulation
 import StaffAPI
 import StrictYAML
 import Testing
+import WardgateTools
 
 /// The service pieces on their own: progress tracking, the notify client, watchdog settings,
 /// the log format, the configuration sections, and readiness of an in-process gateway.
@@ -235,6 +236,28 @@ struct ServiceComponentTests {
         #expect(readiness.reasons.contains { $0.hasPrefix("quota: exhausted") }, "\(readiness.reasons)")
         try small.journal.close()
     }
+
+    @Test("a shutdown held up past stopTimeout (a stuck journal writer) ends: run() returns 1, the journal left for the next start")
+    func boundedShutdown() async throws {
+        let directory = TestSupport.temporaryDirectory("svcbound")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = TestSupport.config(directory: directory, brokerPort: 1, clientId: "wardgate-bound")
+        let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
+        let service = try GatewayService(gateway: gateway, notifier: SystemdNotifier(socketPath: nil),
+                                         options: .init(watchdog: nil, stopTimeout: .milliseconds(300)), logger: TestSupport.quietLogger)
+        let running = Task { await service.run() }
+        // Another process holds SQLite's write lock: closing the journal (its WAL checkpoint)
+        // waits for it, up to the journal's 10 s busy timeout, far past the limit.
+        let lock = try JournalWriteLock(databasePath: gateway.journal.path)
+        await service.shutdown()
+        #expect(await running.value == 1)
+        #expect(!gateway.hasStopped)
+        lock.release()
+        // The next start resumes: the journal is whole.
+        let next = try Gateway(config: config, logger: TestSupport.quietLogger)
+        #expect(try next.journal.quickCheck().isEmpty)
+        try next.journal.close()
+    }
 }
 
 extension TestSupport {
@@ -262,8 +285,7 @@ struct ServiceProofAPITests {
         let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
         let service = try GatewayService(gateway: gateway, notifier: SystemdNotifier(socketPath: nil),
                                          options: .init(watchdog: nil, stopTimeout: .seconds(600)), logger: TestSupport.quietLogger)
-        let (signals, signal) = AsyncStream.makeStream(of: Int32.self)
-        let running = Task { await service.run(signals: signals) }
+        let running = Task { await service.run() }
         // Generous limits: on 2 shared cores the whole suite runs beside this test.
         #expect(await TestSupport.eventually(timeout: .seconds(90)) { service.apiPort != nil })
         let port = try #require(service.apiPort)
@@ -297,7 +319,7 @@ struct ServiceProofAPITests {
         #expect(checkpoint.status == 200)
         #expect(checkpoint.body.hasPrefix("wardgate/test.example/ward\n"), "\(checkpoint.body)")
 
-        signal.yield(SIGTERM)
+        await service.shutdown()
         #expect(await running.value == 0)
     }
 }

@@ -8,6 +8,7 @@ import MQTTIngest
 import Simulation
 import Testing
 import WardgateTestSupport
+import WardgateTools
 
 @Suite("Every Observation signed by its device, over a real broker", .serialized)
 struct SigningTests {

@@ -13,6 +13,7 @@ import Simulation
 import Testing
 import TransparencyLog
 import WardgateTestSupport
+import WardgateTools
 import X509
 
 /// Issue #17 item 1 and issue #18 item 8: a proof is judged at the signing time inside the

@@ -10,6 +10,7 @@ import WardgateTestSupport
 
 #if canImport(Glibc)
 import Glibc
+import WardgateTools
 #endif
 
 /// Hostile disks (issue #18, items 1, 2 and 4): a missing or older ledger file, a WAL rolled back

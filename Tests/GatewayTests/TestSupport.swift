@@ -6,6 +6,7 @@ import Logging
 import MQTTIngest
 import Simulation
 import Timing
+import WardgateTools
 
 /// Paths and helpers shared by the gateway tests.
 enum TestSupport {

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import JSONDocument
 import Journal
 import Logging
+import ServiceLifecycle
 import StaffAPI
 import Synchronization
 import Testing
@@ -239,14 +240,7 @@ struct StaffAPITests {
         let server = try StaffAPIServer(
             configuration: StaffAPIConfiguration(host: "127.0.0.1", port: 0, tls: tls), journal: journal,
             metricsText: { "" }, readiness: { Readiness(checks: []) }, logger: Logger(label: "test.staffapi"))
-        let port = try await server.start()
-        do {
-            try await checkMutualTLS(port: port, pki: pki)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+        try await server.serving { port in try await checkMutualTLS(port: port, pki: pki) }
         // A listener on every address is accepted with mTLS alone.
         #expect(StaffAPIConfiguration(host: "0.0.0.0", port: 0, tls: tls).problems().isEmpty)
     }
@@ -290,23 +284,20 @@ struct StaffAPITests {
         let first = try StaffAPIServer(
             configuration: StaffAPIConfiguration(host: "127.0.0.1", port: 0), journal: journal,
             metricsText: { "" }, readiness: { Readiness(checks: []) }, logger: Logger(label: "test.staffapi"))
-        let port = try await first.start()
-        let second = try StaffAPIServer(
-            configuration: StaffAPIConfiguration(host: "127.0.0.1", port: port), journal: journal,
-            metricsText: { "" }, readiness: { Readiness(checks: []) }, logger: Logger(label: "test.staffapi"))
-        do {
-            _ = try await second.start()
-            Issue.record("a second server started on port \(port)")
-            await second.stop()
-        } catch {
-            guard case .cannotListen(let reason) = error else {
-                Issue.record("unexpected error \(error)")
-                await first.stop()
-                return
+        try await first.serving { port in
+            let second = try StaffAPIServer(
+                configuration: StaffAPIConfiguration(host: "127.0.0.1", port: port), journal: journal,
+                metricsText: { "" }, readiness: { Readiness(checks: []) }, logger: Logger(label: "test.staffapi"))
+            do {
+                try await second.serving { _ in Issue.record("a second server started on port \(port)") }
+            } catch let error as StaffAPIError {
+                guard case .cannotListen(let reason) = error else {
+                    Issue.record("unexpected error \(error)")
+                    return
+                }
+                #expect(reason.contains("127.0.0.1:\(port)"))
             }
-            #expect(reason.contains("127.0.0.1:\(port)"))
         }
-        await first.stop()
     }
 
     @Test("the server stops listening when stopped")
@@ -315,9 +306,10 @@ struct StaffAPITests {
         let server = try StaffAPIServer(
             configuration: StaffAPIConfiguration(host: "127.0.0.1", port: 0), journal: journal,
             metricsText: { "" }, readiness: { Readiness(checks: []) }, logger: Logger(label: "test.staffapi"))
-        let port = try await server.start()
-        #expect(await Sockets.healthAnswerOffPool(port: port)?.contains("\"alive\"") == true)
-        await server.stop()
+        let port = try await server.serving { port in
+            #expect(await Sockets.healthAnswerOffPool(port: port)?.contains("\"alive\"") == true)
+            return port
+        }
         // Nothing answers as our API any more. (Another test's process may have been handed
         // the freed port in the meantime, so "nothing listens" would be the wrong check.)
         #expect(await Sockets.healthAnswerOffPool(port: port)?.contains("\"alive\"") != true)
@@ -359,14 +351,29 @@ func withServer(
     var logger = Logger(label: "test.staffapi")
     logger.logLevel = .error
     let server = try StaffAPIServer(configuration: configuration, journal: journal, metricsText: metrics, readiness: readiness, hooks: hooks, logger: logger)
-    let port = try await server.start()
-    do {
+    try await server.serving { port in
         try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(60))) { client in try await body(client, journal, port) }
-    } catch {
-        await server.stop()
-        throw error
     }
-    await server.stop()
+}
+
+extension StaffAPIServer {
+    /// Runs the server in a service group of its own (the daemon runs it in its one group) while
+    /// `body` gets the bound port; then shuts the group down gracefully.
+    @discardableResult
+    func serving<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
+        let group = ServiceGroup(configuration: .init(services: [self], logger: Logger(label: "test.staffapi")))
+        let running = Task { try await group.run() }
+        let outcome: Result<T, any Error>
+        do {
+            let port = try await waitUntilListening()
+            outcome = .success(try await body(port))
+        } catch {
+            outcome = .failure(error)
+        }
+        await group.triggerGracefulShutdown()
+        _ = await running.result
+        return try outcome.get()
+    }
 }
 
 func body(_ response: TestClient.Response) -> String {

@@ -1,17 +1,14 @@
 import DeviceIdentity
 import Evidence
-import Dispatch
 import Foundation
 import JSONDocument
 import Journal
 import Logging
 import StaffAPI
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 import Timing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `wardgate run` as a service: the gateway plus what systemd and the staff see of it.
 ///
@@ -22,7 +19,8 @@ import Glibc
 ///   at the journal found the writer free and the processing cursor moving (or nothing
 ///   pending). A wedged pipeline stops the pings; a slow one that still drains does not.
 /// - The staff HTTP API when `http:` is configured.
-/// - A bounded shutdown.
+/// - A bounded shutdown: one `ServiceGroup` runs the gateway's stages and these, and shuts them
+///   down in order within `stopTimeout`.
 public final class GatewayService: Sendable {
     public struct Options: Sendable {
         /// systemd's watchdog; nil when `WATCHDOG_USEC` is not set for us.
@@ -56,8 +54,11 @@ public final class GatewayService: Sendable {
     let logger: Logger
     private let monitorProbe: ProbeRunner
     private let readinessProbe: ProbeRunner
-    private let state = Mutex<ServiceState>(ServiceState())
+    let state = Mutex<ServiceState>(ServiceState())
     private let api: StaffAPIServer?
+    /// Set once, at the end of `init` (its services call back into the service).
+    private let groupBox = Mutex<ServiceGroup?>(nil)
+    private var group: ServiceGroup { groupBox.withLock { $0! } }
 
     struct ServiceState {
         var ready = false
@@ -71,7 +72,12 @@ public final class GatewayService: Sendable {
     }
 
     /// Builds the HTTP API from the configuration; throws when it must not be served.
-    public init(gateway: Gateway, notifier: SystemdNotifier = SystemdNotifier(), options: Options = Options(), logger: Logger) throws(StaffAPIError) {
+    ///
+    /// `signals`: SIGTERM and SIGINT shut the service down, SIGHUP reloads (trapped by the caller
+    /// before anything else, so that none is lost while the gateway starts). Without them,
+    /// `shutdown()` and `reload()` do (a caller embedding the daemon, tests).
+    public init(gateway: Gateway, notifier: SystemdNotifier = SystemdNotifier(), options: Options = Options(),
+                signals: UnixSignalsSequence? = nil, logger: Logger) throws(StaffAPIError) {
         self.gateway = gateway
         self.notifier = notifier
         self.options = options
@@ -99,6 +105,7 @@ public final class GatewayService: Sendable {
         } else {
             api = nil
         }
+        groupBox.withLock { $0 = GatewayService.group(for: self, signals: signals) }
     }
 
     /// What the API serves from the gateway beyond the journal:
@@ -189,66 +196,73 @@ public final class GatewayService: Sendable {
 
     // MARK: Running
 
-    /// Runs until SIGTERM/SIGINT arrives on `signals` (SIGHUP reloads). Returns the exit status.
-    public func run(signals: AsyncStream<Int32>) async -> Int32 {
-        let broker = "\(gateway.config.mqtt.host):\(gateway.config.mqtt.port)"
-        if let api {
-            do {
-                let port = try await api.start()
-                state.withLock { $0.apiPort = port }
-            } catch {
-                logger.critical("wardgate cannot start", metadata: ["reason": "\(error)"])
-                notifier.send([.status("failed: \(error)")])
-                return 1
-            }
+    /// Runs the one service group until SIGTERM/SIGINT (or `shutdown()`) shuts it down
+    /// gracefully, in order; SIGHUP reloads. Returns the exit status: 1 when a service failed
+    /// (the HTTP API cannot listen) or the shutdown took longer than `stopTimeout`.
+    public func run() async -> Int32 {
+        notifier.status("starting: journal open, connecting to the broker at \(gateway.config.mqtt.host):\(gateway.config.mqtt.port)")
+        do {
+            try await group.run()
+        } catch {
+            logger.critical(apiPort == nil && api != nil ? "wardgate cannot start" : "wardgate failed", metadata: ["reason": "\(error)"])
+            notifier.send([.status("failed: \(error)")])
+            return 1
         }
-        notifier.status("starting: journal open, connecting to the broker at \(broker)")
-        gateway.start()
-        let readyTask = Task { await self.announceReadiness(broker: broker) }
-        let monitorTask = Task { await self.monitor() }
-
-        for await signal in signals {
-            if signal == SIGHUP {
-                notifier.reloading()
-                do {
-                    try gateway.reload()
-                } catch {
-                    logger.error("reload refused; the previous profiles stay in force", metadata: ["reason": "\(error)"])
-                }
-                // READY=1 ends the reload for systemd whether or not it was accepted.
-                notifier.send([.ready, .status(statusLine())])
-                continue
-            }
-            logger.notice("stopping", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "\(signal)")"])
-            break
+        guard gateway.hasStopped else {
+            logger.critical("shutdown took longer than the limit; exiting with work left in the journal (the next start resumes it)",
+                            metadata: ["limit": "\(options.stopTimeout)"])
+            return 1
         }
-
-        notifier.stopping(status: "stopping: finishing the commit in flight, draining the journal")
-        readyTask.cancel()
-        monitorTask.cancel()
-        await readyTask.value
-        await monitorTask.value
-        return await boundedStop()
-    }
-
-    /// Stops the API and the gateway, and exits the process if that takes longer than `stopTimeout`.
-    func boundedStop() async -> Int32 {
-        let seconds = options.stopTimeout.inSeconds
-        let logger = self.logger
-        let limit = "\(options.stopTimeout)"
-        let deadline = DispatchWorkItem {
-            logger.critical("shutdown took longer than the limit; exiting with work left in the journal (the next start resumes it)", metadata: ["limit": "\(limit)"])
-            _exit(1)
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: deadline)
-        await api?.stop()
-        await gateway.stop()
-        deadline.cancel()
         return 0
     }
 
+    /// Shuts the group down gracefully, as SIGTERM does (for a caller without signals).
+    public func shutdown() async { await group.triggerGracefulShutdown() }
+
+    /// Re-reads profiles, assignments, keystore and CRL, as SIGHUP does, with RELOADING=1/READY=1 around it.
+    public func reload() {
+        notifier.reloading()
+        do {
+            try gateway.reload()
+        } catch {
+            logger.error("reload refused; the previous profiles stay in force", metadata: ["reason": "\(error)"])
+        }
+        // READY=1 ends the reload for systemd whether or not it was accepted.
+        notifier.send([.ready, .status(statusLine())])
+    }
+
+    /// The group: the gateway's stages, then what systemd and the staff see of it. The last
+    /// shuts down first: the signal service (STOPPING=1), the API, the monitor, then the gateway
+    /// (ingest first, the journal last).
+    static func group(for service: GatewayService, signals: UnixSignalsSequence?) -> ServiceGroup {
+        let logger = service.logger
+        var services = service.gateway.services()
+        let own = [
+            StageService("readiness announcement", logger: logger) { [unowned service] in await service.announceReadiness() },
+            StageService("status and watchdog", logger: logger) { [unowned service] in await service.monitor() },
+        ]
+        services += own.map { .init(service: $0, successTerminationBehavior: .ignore) }
+        if let api = service.api {
+            services.append(.init(service: api, failureTerminationBehavior: .gracefullyShutdownGroup))
+            let address = StageService("HTTP API address", logger: logger) { [unowned service] in
+                if let port = try? await api.waitUntilListening() { service.state.withLock { $0.apiPort = port } }
+            }
+            services.append(.init(service: address, successTerminationBehavior: .ignore))
+        }
+        let control = SignalService(signals: signals, reload: { [unowned service] in service.reload() }) { [unowned service] signal in
+            service.logger.notice("stopping", metadata: signal.map { ["signal": "\($0)"] } ?? [:])
+            service.notifier.stopping(status: "stopping: finishing the commit in flight, draining the journal")
+        }
+        // Its end (SIGTERM, SIGINT) is the group's graceful shutdown.
+        services.append(.init(service: control, successTerminationBehavior: .gracefullyShutdownGroup))
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+        configuration.maximumGracefulShutdownDuration = service.options.stopTimeout
+        return ServiceGroup(configuration: configuration)
+    }
+
     /// STATUS while the broker is not there yet, then READY=1 once it acknowledged every subscription.
-    func announceReadiness(broker: String) async {
+    func announceReadiness() async {
+        let broker = "\(gateway.config.mqtt.host):\(gateway.config.mqtt.port)"
         let started = ContinuousClock.now
         while !Task.isCancelled {
             if await gateway.waitUntilReady(timeout: .seconds(1)) {

@@ -2,11 +2,8 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Journal
-
-#if canImport(Glibc)
-import Glibc
+import UnixSignals
 import WardgateTools
-#endif
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -91,7 +88,7 @@ struct BenchCommand: AsyncParsableCommand {
         let bench = Task { try await runner.run { FileHandle.standardError.write(Data(("bench: " + $0 + "\n").utf8)) } }
         // Ctrl-C or SIGTERM cancels the run, so its private broker and files are cleaned up.
         let interrupt = Task {
-            for await _ in Signals.stream([SIGINT, SIGTERM]) {
+            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
                 FileHandle.standardError.write(Data("bench: interrupted; stopping the private broker\n".utf8))
                 bench.cancel()
                 break

@@ -1,11 +1,8 @@
 import ArgumentParser
 import Foundation
 import Gateway
-
-#if canImport(Glibc)
-import Glibc
+import UnixSignals
 import WardgateTools
-#endif
 
 extension ToolLedgerKind: ExpressibleByArgument {}
 
@@ -40,7 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
         // Written unbuffered, so the live view shows up when piped too.
         let demo = Task { try await runner.run { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) } }
         let interrupt = Task {
-            for await _ in Signals.stream([SIGINT, SIGTERM]) {
+            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
                 print("\nstopping the demo…")
                 demo.cancel()
                 break

@@ -3,10 +3,7 @@ import Foundation
 import Gateway
 import Journal
 import Logging
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import UnixSignals
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,8 +21,8 @@ struct RunCommand: AsyncParsableCommand {
         let settings = try configFile.load()
         ServiceLogHandler.bootstrap(level: settings.logLevel, format: settings.logFormat)
         let logger = Logger(label: "wardgate")
-        // Installed first, so a SIGTERM while waiting for the broker stops the daemon cleanly.
-        let signals = Signals.stream([SIGTERM, SIGINT, SIGHUP])
+        // Trapped first, so a SIGTERM while the gateway starts stops it cleanly once it runs.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         let notifier = SystemdNotifier()
         let service: GatewayService
         // Held until the process exits: a second gateway or a state-changing command refuses meanwhile.
@@ -41,13 +38,13 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let gateway = try Gateway(config: settings, logger: logger)
             try await gateway.checkLedgerAtStart()
-            service = try GatewayService(gateway: gateway, notifier: notifier, logger: logger)
+            service = try GatewayService(gateway: gateway, notifier: notifier, signals: signals, logger: logger)
         } catch {
             notifier.status("failed: cannot start")
             CommandSupport.printError("wardgate cannot start:\n\(error)")
             throw ExitCode(1)
         }
-        let status = await service.run(signals: signals)
+        let status = await service.run()
         if status != 0 { throw ExitCode(status) }
     }
 }
