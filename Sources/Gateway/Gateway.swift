@@ -91,7 +91,6 @@ public final class Gateway: Sendable {
         let managers = ManagerSessions(
             store: JournalConfigurationStore(journal: journal, logger: logger),
             managerSystemId: Gateway.managerSystemId(for: config.gatewayId), offsetRule: .timeZone(TimeZone.current))
-        let replies = ReplyChannel()
         let log: GatewayLog
         do {
             log = try GatewayLog(
@@ -154,15 +153,6 @@ public final class Gateway: Sendable {
                 })
         }
         do {
-            processor = try ObservationProcessor(
-                journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
-            // Before anything is processed: the records past the cursor meet the sessions they
-            // would have met without a crash.
-            _ = try processor.restoreSessions()
-        } catch {
-            throw .journal(error)
-        }
-        do {
             try shares.recount(journal: journal, profiles: profiles)
         } catch {
             throw .journal(error)
@@ -173,23 +163,15 @@ public final class Gateway: Sendable {
         } catch {
             throw .mqtt(error)
         }
-        let client = self.client
-        let replyLogger = logger
-        // While the broker is away every reply fails; one line per device a minute is enough.
-        let replyFailures = LogThrottle(interval: 60)
-        replies.connect(isReady: { client.isConnected }) { topic, payload in
-            do {
-                try client.publish(topic: topic, payload: payload, qos: 1)
-                metrics.processing.managerRepliesSent.increment()
-                return true
-            } catch {
-                // Held or dropped by the processor, which counts it then.
-                if replyFailures.shouldLog(topic) {
-                    replyLogger.error("11073 manager reply not sent now (held while its agent may wait, else counted in wardgate_manager_replies_total{result=\"failed\"}; logged at most once a minute per device)",
-                                      metadata: ["topic": "\(topic)", "reason": "\(error)"])
-                }
-                return false
-            }
+        let replies = ReplyChannel(publisher: MQTTReplyPublisher(client: client, metrics: metrics.processing, logger: logger))
+        do {
+            processor = try ObservationProcessor(
+                journal: journal, runtime: runtime, metrics: metrics.processing, logger: logger, wake: wake, managers: managers, replies: replies, log: log)
+            // Before anything is processed: the records past the cursor meet the sessions they
+            // would have met without a crash.
+            _ = try processor.restoreSessions()
+        } catch {
+            throw .journal(error)
         }
     }
 

@@ -39,9 +39,8 @@ struct ManagerSessionPersistenceTests {
             managers = ManagerSessions(
                 store: JournalConfigurationStore(journal: journal, logger: TestSupport.quietLogger), managerSystemId: SystemId(0x0200_0000_0000_0001),
                 offsetRule: .fixed(seconds: 0))
-            let replies = ReplyChannel()
             let sent = self.sent
-            replies.connect { _, payload in sent.list.withLock { $0.append(payload) } }
+            let replies = ReplyChannel { _, payload in sent.list.withLock { $0.append(payload) } }
             processor = try ObservationProcessor(
                 journal: journal, runtime: runtime, metrics: GatewayMetrics().processing, logger: TestSupport.quietLogger,
                 wake: WakeSignal(), managers: managers, replies: replies, log: hook)

@@ -28,8 +28,7 @@ struct ManagerTimerTests {
         let journal = try Journal(directory: directory + "/state", tables: [ManagerSessionStore.tables])
         let logger = Logger(label: "test.timers")
         let sent = Mutex<[(topic: String, payload: [UInt8])]>([])
-        let replies = ReplyChannel()
-        replies.connect { topic, payload in sent.withLock { $0.append((topic, payload)) } }
+        let replies = ReplyChannel { topic, payload in sent.withLock { $0.append((topic, payload)) } }
         // TO_config shortened from 10 s: the abort comes a moment after the association.
         let managers = ManagerSessions(
             store: JournalConfigurationStore(journal: journal, logger: logger), managerSystemId: SystemId(0x0200_0000_0000_0001),

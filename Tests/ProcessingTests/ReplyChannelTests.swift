@@ -9,10 +9,9 @@ import Testing
 struct ReplyChannelTests {
     @Test("the stack depth inside the sender is the same on the 2,000th reply as on the first")
     func constantDepth() {
-        let channel = ReplyChannel()
         let depths = Mutex<[Int]>([])
         let delivered = Mutex(0)
-        channel.connect { topic, payload in
+        let channel = ReplyChannel { topic, payload in
             #expect(topic == "phd/0011223344556677/manager" && payload == [0xE7, 0x00])
             let count = delivered.withLock { $0 += 1; return $0 }
             // The frames on this thread's stack, on the first and the last reply.

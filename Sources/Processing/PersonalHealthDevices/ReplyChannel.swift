@@ -1,23 +1,28 @@
 import Foundation
 import Synchronization
 
-/// Where the 11073 manager's replies go: the MQTT client, once it exists (it is created after
-/// the processor) and while it is connected.
+/// Where the 11073 manager's replies are published (the gateway's MQTT client).
+public protocol ReplyPublisher: Sendable {
+    /// Whether a reply can go out now (the client is connected).
+    var isReady: Bool { get }
+    /// Publishes one reply; returns whether it went out.
+    func publish(topic: String, payload: [UInt8]) -> Bool
+}
+
+/// Where the 11073 manager's replies go: its publisher, while that is ready.
 ///
 /// A reply that cannot go out now (the broker is away, or not connected yet after a restart
 /// while the processor catches up) is held for as long as its agent may still wait for it
-/// (`CutOffReply.decision`), and sent by `flush()` once the client is back; past that it is
-/// dropped, because the agent has aborted by then.
+/// (`CutOffReply.decision`), and sent by `flush()` once the publisher is ready again; past that
+/// it is dropped, because the agent has aborted by then.
 public final class ReplyChannel: Sendable {
-    /// The functions are boxed in a class because a function value stored straight in a generic
-    /// `Mutex` is re-wrapped in reabstraction thunks on every `withLock` that passes it inout:
-    /// each reply then called through two more thunks than the one before it.
-    private final class Sender: Sendable {
-        let isReady: @Sendable () -> Bool
-        let send: @Sendable (String, [UInt8]) -> Bool
-        init(isReady: @escaping @Sendable () -> Bool, send: @escaping @Sendable (String, [UInt8]) -> Bool) {
-            self.isReady = isReady
-            self.send = send
+    /// A publisher that is always ready and never fails (tests).
+    private struct Immediate: ReplyPublisher {
+        let send: @Sendable (String, [UInt8]) -> Void
+        var isReady: Bool { true }
+        func publish(topic: String, payload: [UInt8]) -> Bool {
+            send(topic, payload)
+            return true
         }
     }
 
@@ -27,25 +32,18 @@ public final class ReplyChannel: Sendable {
         let deadline: ContinuousClock.Instant
     }
 
-    private let sender = Mutex<Sender?>(nil)
+    private let publisher: any ReplyPublisher
     private let held = Mutex<[HeldReply]>([])
     /// More than this many held replies (a long broker outage with many devices) drops the oldest.
     static let maximumHeld = 100_000
 
-    public init() {}
-
-    /// A sender that is always ready and never fails (tests).
-    public func connect(_ send: @escaping @Sendable (String, [UInt8]) -> Void) {
-        connect(isReady: { true }) { topic, payload in
-            send(topic, payload)
-            return true
-        }
+    public init(publisher: any ReplyPublisher) {
+        self.publisher = publisher
     }
 
-    /// `send` returns whether the reply went out; `isReady` says whether it can now.
-    public func connect(isReady: @escaping @Sendable () -> Bool, send: @escaping @Sendable (String, [UInt8]) -> Bool) {
-        let box = Sender(isReady: isReady, send: send)
-        sender.withLock { $0 = box }
+    /// A channel whose replies all go to `send` at once (tests).
+    public convenience init(_ send: @escaping @Sendable (String, [UInt8]) -> Void) {
+        self.init(publisher: Immediate(send: send))
     }
 
     public enum Delivery: Sendable, Equatable {
@@ -56,13 +54,13 @@ public final class ReplyChannel: Sendable {
     /// cannot go out now).
     @discardableResult
     public func send(topic: String, payload: [UInt8], holdingFor window: Duration? = nil) -> Delivery {
-        if let sender = sender.withLock({ $0 }), sender.isReady(), sender.send(topic, payload) { return .sent }
+        if publisher.isReady, publisher.publish(topic: topic, payload: payload) { return .sent }
         guard let window else { return .dropped }
         hold(HeldReply(topic: topic, payload: payload, deadline: .now + window))
         return .held
     }
 
-    /// Holds a reply to send once the client is ready, until `deadline`.
+    /// Holds a reply to send once the publisher is ready, until `deadline`.
     func hold(topic: String, payload: [UInt8], until deadline: ContinuousClock.Instant) {
         hold(HeldReply(topic: topic, payload: payload, deadline: deadline))
     }
@@ -74,12 +72,12 @@ public final class ReplyChannel: Sendable {
         }
     }
 
-    /// Sends the held replies whose agents may still wait for them, oldest first, if the client
-    /// is ready; drops those past their window. Returns how many went out and how many expired.
+    /// Sends the held replies whose agents may still wait for them, oldest first, if the
+    /// publisher is ready; drops those past their window. Returns how many went out and how many expired.
     @discardableResult
     public func flush(now: ContinuousClock.Instant = .now) -> (sent: Int, expired: Int) {
         guard heldCount > 0 else { return (0, 0) }
-        guard let sender = sender.withLock({ $0 }), sender.isReady() else { return (0, dropExpired(now: now)) }
+        guard publisher.isReady else { return (0, dropExpired(now: now)) }
         let pending = held.withLock { held in
             defer { held.removeAll() }
             return held
@@ -89,7 +87,7 @@ public final class ReplyChannel: Sendable {
         for reply in pending {
             if reply.deadline <= now {
                 expired += 1
-            } else if sender.send(reply.topic, reply.payload) {
+            } else if publisher.publish(topic: reply.topic, payload: reply.payload) {
                 sent += 1
             } else {
                 failed.append(reply)
@@ -107,6 +105,6 @@ public final class ReplyChannel: Sendable {
         }
     }
 
-    /// Replies waiting for the client.
+    /// Replies waiting for the publisher.
     public var heldCount: Int { held.withLock { $0.count } }
 }
