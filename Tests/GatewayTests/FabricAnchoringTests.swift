@@ -208,7 +208,12 @@ struct FabricAnchoringTests {
         }
         try await publishing.value
 
+        // The earlier runs may have anchored everything already: without this wait the SIGTERM
+        // below can reach the new process before it has started (exit by signal 15, not 0). The
+        // log is shared by every run, so the new run's connection is the next one counted.
+        let connectionsBefore = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").components(separatedBy: "MQTT connected").count - 1
         let last = try GatewayProcess(configPath: configPath, logPath: logPath)
+        #expect(await last.waitUntilSubscribed(connectNumber: connectionsBefore + 1), "log tail:\n\(last.log.suffix(2000))")
         let journal = try TestSupport.openJournal(ward.ward.directory + "/state")
         let expected = UInt64(recorder.published.count * 5)
         let settled = try await TestSupport.eventually(timeout: .seconds(120)) {

@@ -184,14 +184,13 @@ public final class GatewayService: Sendable {
                 ? "the journal's log contains every checkpoint signed and anchored" : "no gateway key: leaves are logged, no checkpoint is signed"
             checks.append(.init(name: "log", ok: true, detail: detail))
         }
-        if let pending = gateway.ledgerHeadPending {
-            checks.append(.init(name: "ledger", ok: false, detail: "\(pending); readings are kept and wait in the outbox"))
-        }
         if let max = journal.maxBytes {
             let used = journal.usedBytes()
             checks.append(.init(name: "quota", ok: used < max, detail: used < max ? "\(used) of \(max) bytes used" : "exhausted: \(used) of \(max) bytes used; acknowledgements stopped"))
         }
-        return Readiness(checks: checks, warnings: gateway.silentProfileWarnings())
+        // A ledger not reached yet is store-and-forward, as in any outage: worth a look, not unready.
+        let ledgerWarnings = gateway.ledgerHeadPending.map { ["ledger: \($0); readings are kept and wait in the outbox"] } ?? []
+        return Readiness(checks: checks, warnings: ledgerWarnings + gateway.silentProfileWarnings())
     }
 
     // MARK: Running
