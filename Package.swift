@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "Journal",
             dependencies: [
-                "Observations", "JSONDocument",
+                "Observations", "JSONDocument", "HexEncoding",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -286,7 +286,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Journal", "Observations", "JSONDocument", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Journal", "Observations", "JSONDocument", "HexEncoding", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(

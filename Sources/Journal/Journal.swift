@@ -175,17 +175,20 @@ public final class Journal: Sendable {
             let cursor = try Journal.cursor(db)
             guard seq > cursor else { return ProcessedOutcome(inserted: 0, duplicates: 0, alreadyProcessed: true) }
             var inserted: [ObservationEntry] = []
+            // The compact form (CompactObservationsMigration): the JWS as header reference, iat and r‖s.
             let insert = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO observation
                 (id, inbox_seq, device_id, metric_code, effective_at_ms, issued_at_ms, implausible, resource,
-                 jws, signed_at_ms, signer_thumbprint, quarantine_reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 header_id, iat, signature, jws, signed_at_ms, quarantine_reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            var headers = SignatureHeaders(db)
             for o in observations {
-                try insert.execute(arguments: [
-                    o.id, o.inboxSeq, o.deviceId, Int64(o.metricCode), o.effectiveAtMs, o.issuedAtMs, o.implausible, Data(o.resource),
-                    o.signature?.jws, o.signature?.signedAtMs, o.signature?.certificateThumbprint, o.quarantineReason,
-                ])
+                let values: [DatabaseValue] = [
+                    ObservationKey.value(o.id), o.inboxSeq.databaseValue, o.deviceId.databaseValue, Int64(o.metricCode).databaseValue,
+                    o.effectiveAtMs.databaseValue, o.issuedAtMs.databaseValue, o.implausible.databaseValue, Data(o.resource).databaseValue,
+                ]
+                try insert.execute(arguments: StatementArguments(values + headers.columns(o.signature) + [o.quarantineReason.databaseValue]))
                 if db.changesCount > 0 { inserted.append(o) }
             }
             try onInserted?(JournalTransaction(db), inserted)
@@ -212,7 +215,7 @@ public final class Journal: Sendable {
                 inboxRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0,
                 pendingRecords: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE seq > ?", arguments: [cursor]) ?? 0,
                 observations: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation") ?? 0,
-                signed: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE jws IS NOT NULL") ?? 0,
+                signed: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE header_id IS NOT NULL") ?? 0,
                 quarantined: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM observation WHERE quarantine_reason IS NOT NULL") ?? 0,
                 deadLetters: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dead_letter") ?? 0)
         }
@@ -221,39 +224,39 @@ public final class Journal: Sendable {
     /// Observations in the order they were journaled, optionally those received since a time.
     public func observations(issuedSince since: Date? = nil, deviceId: String? = nil, quarantinedOnly: Bool = false, limit: Int? = nil) throws(JournalError) -> [StoredObservation] {
         try readDatabase { db in
-            var sql = "SELECT * FROM observation WHERE 1"
+            var sql = "SELECT \(Journal.observationColumns) WHERE 1"
             var arguments: StatementArguments = []
             if let since {
-                sql += " AND issued_at_ms >= ?"
+                sql += " AND o.issued_at_ms >= ?"
                 _ = arguments.append(contentsOf: [Int64(since.timeIntervalSince1970 * 1000)])
             }
             if let deviceId {
-                sql += " AND device_id = ?"
+                sql += " AND o.device_id = ?"
                 _ = arguments.append(contentsOf: [deviceId])
             }
-            if quarantinedOnly { sql += " AND quarantine_reason IS NOT NULL" }
-            sql += " ORDER BY rowid"
+            if quarantinedOnly { sql += " AND o.quarantine_reason IS NOT NULL" }
+            sql += " ORDER BY o.seq"
             if let limit { sql += " LIMIT \(max(0, limit))" }
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Journal.storedObservation)
         }
     }
 
     public func observation(id: String) throws(JournalError) -> StoredObservation? {
-        try readDatabase { db in try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE id = ?", arguments: [id]).map(Journal.storedObservation) }
+        try readDatabase { db in try Journal.observation(id: id, in: JournalTransaction(db)) }
     }
 
     /// One Observation by id, in the caller's transaction (the leaf index looks one up by leaf).
     package static func observation(id: String, in transaction: JournalTransaction) throws -> StoredObservation? {
-        try Row.fetchOne(transaction.database, sql: "SELECT * FROM observation WHERE id = ?", arguments: [id]).map(Journal.storedObservation)
+        try Row.fetchOne(transaction.database, sql: "SELECT \(observationColumns) WHERE o.id = ?", arguments: [ObservationKey.value(id)])
+            .map(Journal.storedObservation)
     }
 
-    static func storedObservation(_ row: Row) -> StoredObservation {
-        let jws: String? = row["jws"]
-        return StoredObservation(
-            id: row["id"], deviceId: row["device_id"], issuedAtMs: row["issued_at_ms"],
+    /// A row selected with `observationColumns`.
+    package static func storedObservation(_ row: Row) -> StoredObservation {
+        StoredObservation(
+            id: ObservationKey.id(row["id"]), deviceId: row["device_id"], issuedAtMs: row["issued_at_ms"],
             implausible: row["implausible"], resource: Array((row["resource"] as Data?) ?? Data()),
-            signature: jws.map { ObservationSignature(jws: $0, signedAtMs: row["signed_at_ms"] ?? 0, certificateThumbprint: row["signer_thumbprint"] ?? "") },
-            quarantineReason: row["quarantine_reason"])
+            signature: signature(row), quarantineReason: row["quarantine_reason"])
     }
 
     public func deadLetters(limit: Int = 1000) throws(JournalError) -> [StoredDeadLetter] {
@@ -312,11 +315,13 @@ public final class Journal: Sendable {
     ) throws(JournalError) -> [ObservationEntry] {
         try writeDatabase { db in
             var signed: [ObservationEntry] = []
+            var headers = SignatureHeaders(db)
             for (id, signature) in signatures.sorted(by: { $0.key < $1.key }) {
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE id = ? AND quarantine_reason IS NOT NULL", arguments: [id]) else { continue }
+                let key = ObservationKey.value(id)
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM observation WHERE id = ? AND quarantine_reason IS NOT NULL", arguments: [key]) else { continue }
                 try db.execute(
-                    sql: "UPDATE observation SET jws = ?, signed_at_ms = ?, signer_thumbprint = ?, quarantine_reason = NULL WHERE id = ?",
-                    arguments: [signature.jws, signature.signedAtMs, signature.certificateThumbprint, id])
+                    sql: "UPDATE observation SET header_id = ?, iat = ?, signature = ?, jws = ?, signed_at_ms = ?, quarantine_reason = NULL WHERE id = ?",
+                    arguments: StatementArguments(try headers.columns(signature) + [key]))
                 signed.append(ObservationEntry(
                     id: id, inboxSeq: row["inbox_seq"], deviceId: row["device_id"], metricCode: UInt32(truncatingIfNeeded: row["metric_code"] as Int64),
                     effectiveAtMs: row["effective_at_ms"], issuedAtMs: row["issued_at_ms"], implausible: row["implausible"],

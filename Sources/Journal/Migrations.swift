@@ -3,7 +3,8 @@ import GRDB
 /// Versioned schema. Never edit a shipped migration: add a new one. The journal's own tables come
 /// first; the other owners' (`JournalTables`) follow, so there is one migrator for the file.
 /// "v4-log-leaves" belongs to the Merkle log (Transparency) and "v5-ledger-outbox" to the ledger
-/// outbox (Ledger): they shipped under those names before they moved.
+/// outbox (Ledger): they shipped under those names before they moved. The compact observation
+/// table (`CompactObservationsMigration`) comes last of all.
 enum JournalMigrations {
     static func migrator(with tables: [JournalTables]) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -84,6 +85,8 @@ enum JournalMigrations {
                 """)
         }
         for owner in tables { owner.register(&migrator) }
+        // After the owners': it carries over the Merkle log's leaf column when that exists.
+        migrator.registerMigration(CompactObservationsMigration.identifier) { db in try CompactObservationsMigration.migrate(db) }
         return migrator
     }
 }

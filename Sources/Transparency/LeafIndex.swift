@@ -35,21 +35,21 @@ public struct LeafIndex: Sendable {
     /// Records which leaf an Observation became, in the commit that journals it.
     static func record(_ index: UInt64, observationId: String, in transaction: JournalTransaction) throws {
         try transaction.database.cachedStatement(sql: "UPDATE observation SET leaf_index = ? WHERE id = ?")
-            .execute(arguments: [Int64(index), observationId])
+            .execute(arguments: [Int64(index), ObservationKey.value(observationId)])
     }
 
     /// The Observation at a leaf.
     public func observation(leafIndex: UInt64) throws(JournalError) -> StoredObservation? {
         try journal.read { transaction in
-            try String.fetchOne(transaction.database, sql: "SELECT id FROM observation WHERE leaf_index = ?", arguments: [Int64(leafIndex)])
-                .flatMap { id in try Journal.observation(id: id, in: transaction) }
+            try Row.fetchOne(transaction.database, sql: "SELECT \(Journal.observationColumns) WHERE o.leaf_index = ?", arguments: [Int64(leafIndex)])
+                .map(Journal.storedObservation)
         }
     }
 
     /// The leaf an Observation became (nil: quarantined, or not logged).
     public func leafIndex(ofObservation id: String) throws(JournalError) -> UInt64? {
         try journal.read { transaction in
-            try Int64.fetchOne(transaction.database, sql: "SELECT leaf_index FROM observation WHERE id = ?", arguments: [id]).map { UInt64($0) }
+            try Int64.fetchOne(transaction.database, sql: "SELECT leaf_index FROM observation WHERE id = ?", arguments: [ObservationKey.value(id)]).map { UInt64($0) }
         }
     }
 
@@ -59,10 +59,11 @@ public struct LeafIndex: Sendable {
         try journal.read { transaction in
             try Row.fetchAll(
                 transaction.database,
-                sql: "SELECT leaf_index, resource, jws, signer_thumbprint FROM observation WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
+                sql: "SELECT \(Journal.observationColumns) WHERE o.leaf_index >= ? AND o.leaf_index < ? ORDER BY o.leaf_index",
                 arguments: [Int64(range.lowerBound), Int64(range.upperBound)]
             ).map { row in
-                (UInt64(row["leaf_index"] as Int64), Array((row["resource"] as Data?) ?? Data()), row["jws"] ?? "", row["signer_thumbprint"] ?? "")
+                let signature = Journal.signature(row)
+                return (UInt64(row["leaf_index"] as Int64), Array((row["resource"] as Data?) ?? Data()), signature?.jws ?? "", signature?.certificateThumbprint ?? "")
             }
         }
     }

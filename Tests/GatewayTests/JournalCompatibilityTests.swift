@@ -31,10 +31,11 @@ struct JournalCompatibilityTests {
         let applied = try journal.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
         // The shipped ones as they were, none run again; then those added since, once each (the
         // inbox's packet ids and cut evidence, the outbox's coalescing columns, the 11073 manager sessions), in the
-        // composed migrator's order (the journal's own first).
+        // composed migrator's order (the journal's own first, the compact observation table last).
         #expect(applied == [
             "v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v4-log-leaves", "v5-ledger-outbox", "transparencyLog.v1",
             "v7-inbox-packet-id", "v8-inbox-cut-evidence", "v6-ledger-outbox-coalescing", "ieee11073.v1-manager-sessions",
+            "v9-compact-observations",
         ])
 
         let stats = try journal.statistics()

@@ -29,7 +29,8 @@ struct JournalTests {
         _ = try Journal(directory: dir)
         let reopened = try Journal(directory: dir)
         let applied = try reopened.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
-        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v7-inbox-packet-id", "v8-inbox-cut-evidence"])
+        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v7-inbox-packet-id", "v8-inbox-cut-evidence",
+                            "v9-compact-observations"])
     }
 
     @Test("one migrator for the file: the owners' migrations run after the journal's, in the order given, once")
@@ -50,7 +51,10 @@ struct JournalTests {
         // Reopened with the same owners: nothing runs twice (the ALTER TABLE would fail).
         let reopened = try Journal(directory: dir, tables: [first, second])
         let applied = try reopened.read { try String.fetchAll($0.database, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
-        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v7-inbox-packet-id", "v8-inbox-cut-evidence", "first.v1", "second.v1"])
+        // The compact observation table (issue #16) comes last, and keeps the column an owner added.
+        #expect(applied == ["v1-inbox-observations", "v2-signatures-quarantine", "v3-device-configurations", "v7-inbox-packet-id", "v8-inbox-cut-evidence", "first.v1", "second.v1",
+                            "v9-compact-observations"])
+        #expect(try reopened.read { try $0.database.columns(in: "observation").contains { $0.name == "second_owner" } })
         // Opened without an owner's tables, the journal says so when that owner asks.
         let withoutSecond = try Journal(directory: dir, tables: [first])
         #expect(throws: JournalError.self) { try withoutSecond.requireTables(second) }

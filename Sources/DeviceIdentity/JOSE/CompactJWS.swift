@@ -1,3 +1,5 @@
+import HexEncoding
+
 /// The protected header of a detached JWS, as its first segment (base64url ASCII) and the
 /// signing time it carries. Stored once and referenced by every signature made with it.
 public struct ProtectedHeader: Sendable, Hashable {

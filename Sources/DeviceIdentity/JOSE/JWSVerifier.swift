@@ -1,4 +1,5 @@
 import Crypto
+import HexEncoding
 import JSONDocument
 import SigningKeys
 import X509

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HexEncoding
 import X509
 
 /// Enrolls devices and the gateway: key (generated here, or the CSR's), certificate from the CA,

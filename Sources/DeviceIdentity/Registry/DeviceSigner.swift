@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HexEncoding
 import JSONDocument
 import SigningKeys
 import X509

@@ -1,4 +1,5 @@
-/// base64url without padding (RFC 4648 §5), as JOSE uses it. Hand-written because it sits on the
+/// base64url without padding (RFC 4648 §5), as JOSE uses it (and the journal, which keeps raw
+/// signatures and rebuilds their text: issue #16). Hand-written because it sits on the
 /// signing hot path and Foundation's Base64 would need a Data round trip plus character swaps.
 public enum Base64URL {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
