@@ -111,7 +111,7 @@ public struct BenchRunner: Sendable {
     private func checkBacklogSpace() throws {
         guard options.backlog > 0 else { return }
         let needed = Self.journalQuota(backlog: options.backlog)
-        if let free = Self.freeBytes(NSTemporaryDirectory()), free < needed {
+        if let free = StorageFailure.freeBytes(at: NSTemporaryDirectory()), free < needed {
             throw BenchError.failed("--backlog \(options.backlog) needs about \(needed / 1_073_741_824) GiB in \(NSTemporaryDirectory()) (about 11 KB per reading while the ledger is down); \(free / 1_073_741_824) GiB are free")
         }
     }
@@ -170,10 +170,6 @@ public struct BenchRunner: Sendable {
     /// and a reading takes about 11 KB (journal, log, outbox copy of its leaves).
     static func journalQuota(backlog: Int) -> Int64 {
         max(GatewayConfig.defaultMaxJournalBytes, Int64(backlog) * 16_384 + 1_073_741_824)
-    }
-
-    static func freeBytes(_ path: String) -> Int64? {
-        (try? FileManager.default.attributesOfFileSystem(forPath: path)[.systemFreeSize] as? NSNumber)?.int64Value
     }
 
     /// The size of every file in a directory (the journal, its WAL and the embedded ledger).
