@@ -82,11 +82,13 @@ public final class Journal: Sendable {
         self.durability = durability
         self.maxBytes = maxBytes
         self.tableOwners = tables.map(\.owner)
-        let pageSize = (try? pool.read { db in try Int64.fetchOne(db, sql: "PRAGMA page_size") }) ?? 4096
-        self.quota = QuotaGauge(paths: [path, path + "-wal"]) {
-            // Pages SQLite freed (anchored batches drop their copy of the leaves) are reused
-            // before the file grows, so they count as space that has returned.
-            (try? pool.read { db in try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0 }).map { $0 * pageSize } ?? 0
+        self.quota = QuotaGauge(walPath: path + "-wal") {
+            // The pages the newest commit uses, whether or not a checkpoint has copied them into
+            // the database file yet; pages SQLite freed (anchored batches drop their copy of the
+            // leaves) are reused before the file grows, so they count as space that has returned.
+            (try? pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count, pragma_freelist_count, pragma_page_size")
+            }) ?? 0
         }
     }
 
@@ -384,7 +386,8 @@ public final class Journal: Sendable {
         }
     }
 
-    /// Bytes the journal occupies (database and WAL, less free pages), as the quota counts them.
+    /// Bytes the journal occupies as the quota counts them: the database pages in use (less the
+    /// free pages) plus the WAL file (`QuotaGauge`).
     public func usedBytes() -> Int64 { quota.usedBytes(force: true) }
 
     /// Runs a write transaction for a module that keeps tables in the journal (`JournalTables`).
@@ -498,16 +501,24 @@ public struct JournalStatistics: Sendable, Equatable {
     public let deadLetters: Int
 }
 
-/// Disk usage of the journal files less their free pages, re-read at most every 100 ms: a
-/// look per message is cheap but pointless at thousands of messages per second.
+/// The journal's disk use as the quota counts it: the database pages the newest commit uses
+/// (less the free pages) plus the WAL file, re-read at most every 100 ms (a look per message is
+/// cheap but pointless at thousands of messages per second).
+///
+/// Not the database file's size: a checkpoint copies the WAL's pages into it at once while the
+/// WAL file keeps its size, so the file sizes jump by the WAL's size with no message written.
+/// A jump past the quota skipped the per-device shares' threshold (`journal.maxBytes / 2`) and
+/// refused every device instead of the one flooding. Counted this way, the figure grows by at
+/// most twice what each commit writes and never jumps; it is what the files hold once the WAL
+/// is checkpointed, with the WAL's space on disk on top.
 final class QuotaGauge: Sendable {
-    private let paths: [String]
-    private let freeBytes: @Sendable () -> Int64
+    private let walPath: String
+    private let pagesInUseBytes: @Sendable () -> Int64
     private let cached = Mutex<(bytes: Int64, at: ContinuousClock.Instant)?>(nil)
 
-    init(paths: [String], freeBytes: @escaping @Sendable () -> Int64 = { 0 }) {
-        self.paths = paths
-        self.freeBytes = freeBytes
+    init(walPath: String, pagesInUseBytes: @escaping @Sendable () -> Int64) {
+        self.walPath = walPath
+        self.pagesInUseBytes = pagesInUseBytes
     }
 
     func usedBytes(force: Bool = false) -> Int64 {
@@ -515,10 +526,8 @@ final class QuotaGauge: Sendable {
         if !force, let cached = cached.withLock({ $0 }), now - cached.at < .milliseconds(100) {
             return cached.bytes
         }
-        let bytes = paths.reduce(Int64(0)) { total, path in
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
-            return total + size
-        } - freeBytes()
+        let walBytes = (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? NSNumber)?.int64Value ?? 0
+        let bytes = pagesInUseBytes() + walBytes
         cached.withLock { $0 = (bytes, now) }
         return bytes
     }

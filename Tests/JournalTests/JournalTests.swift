@@ -125,6 +125,22 @@ struct JournalTests {
         #expect(journal.usedBytes() >= 64 * 1024)
     }
 
+    @Test("a checkpoint moving the WAL into the database file does not make the quota's figure jump")
+    func quotaFigureIgnoresCheckpoints() throws {
+        let dir = directory("quota-checkpoint")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journal = try Journal(directory: dir, maxBytes: 64 << 20)
+        // 2 MiB, under SQLite's automatic checkpoint (1,000 pages), so it is all still in the WAL.
+        for _ in 0..<32 { try journal.appendInbox(topic: "t", payload: Array(repeating: 7, count: 64 * 1024), qos: 1, receivedAt: Date()) }
+        let fileBytes = { (try? FileManager.default.attributesOfItem(atPath: journal.path)[.size] as? Int) ?? 0 }
+        let before = (used: journal.usedBytes(), file: fileBytes())
+        try DatabaseQueue(path: journal.path).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        let after = (used: journal.usedBytes(), file: fileBytes())
+        #expect(after.file - before.file >= 2 << 20, "the checkpoint copied the WAL into the file: \(before.file) → \(after.file) bytes")
+        #expect(before.used >= 2 << 20, "the WAL's pages count before the checkpoint: \(before.used) bytes")
+        #expect(after.used <= before.used, "quota figure \(before.used) → \(after.used) bytes across a checkpoint")
+    }
+
     @Test("learned device configurations round-trip per (system id, config id)")
     func deviceConfigurations() throws {
         let dir = directory("configs")
