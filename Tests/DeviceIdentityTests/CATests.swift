@@ -48,8 +48,8 @@ struct CATests {
 
     @Test func importsAHospitalCAMadeWithOpenSSL() throws {
         let directory = try TemporaryDirectory()
-        let key = directory.sub("hospital.key")
-        let cert = directory.sub("hospital.pem")
+        let key = directory.file("hospital.key")
+        let cert = directory.file("hospital.pem")
         let made = try ProcessRunner.runTool([
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
             "-days", "30", "-subj", "/O=General Hospital/CN=Hospital Issuing CA",
@@ -57,12 +57,12 @@ struct CATests {
         ])
         try #require(made.status == 0, "\(made.output)")
         try chmod(key, 0o600)
-        let ca = try CertificateAuthority.adopt(directory: directory.sub("ca"), certificateFile: cert, keyFile: key)
+        let ca = try CertificateAuthority.adopt(directory: directory.file("ca"), certificateFile: cert, keyFile: key)
         #expect(CertificateCoding.commonName(ca.certificate) == "Hospital Issuing CA")
         #expect(try fileMode(ca.keyPath) == 0o600)
 
         // It issues usable device certificates and CRLs that openssl accepts.
-        let keystore = Keystore(directory: directory.sub("ks"))
+        let keystore = Keystore(directory: directory.file("ks"))
         let outcome = try Enrollment.enroll(kind: .device, id: "pump-3", ca: ca, keystore: keystore)
         let verify = try ProcessRunner.runTool(["openssl", "verify", "-CAfile", cert, outcome.certificatePath])
         #expect(verify.status == 0, "\(verify.output)")
@@ -72,16 +72,16 @@ struct CATests {
 
     @Test func importsAnRSACAAndSignsItsCRLWithRSA() throws {
         let directory = try TemporaryDirectory()
-        let key = directory.sub("rsa.key")
-        let cert = directory.sub("rsa.pem")
+        let key = directory.file("rsa.key")
+        let cert = directory.file("rsa.pem")
         let made = try ProcessRunner.runTool([
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "30",
             "-subj", "/CN=RSA Hospital CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         ])
         try #require(made.status == 0, "\(made.output)")
         try chmod(key, 0o600)
-        let ca = try CertificateAuthority.adopt(directory: directory.sub("ca"), certificateFile: cert, keyFile: key)
-        let outcome = try Enrollment.enroll(kind: .device, id: "rsa-issued", ca: ca, keystore: Keystore(directory: directory.sub("ks")))
+        let ca = try CertificateAuthority.adopt(directory: directory.file("ca"), certificateFile: cert, keyFile: key)
+        let outcome = try Enrollment.enroll(kind: .device, id: "rsa-issued", ca: ca, keystore: Keystore(directory: directory.file("ks")))
         _ = try ca.revoke(serialHex: outcome.serialHex, reason: .superseded)
         let crl = try ProcessRunner.runTool(["openssl", "crl", "-in", ca.crlPath, "-CAfile", cert, "-noout"])
         #expect(crl.status == 0 && crl.output.contains("verify OK"), "\(crl.output)")
@@ -91,8 +91,8 @@ struct CATests {
 
     @Test func importRejectsALeafCertificate() throws {
         let directory = try TemporaryDirectory()
-        let key = directory.sub("leaf.key")
-        let cert = directory.sub("leaf.pem")
+        let key = directory.file("leaf.key")
+        let cert = directory.file("leaf.pem")
         let made = try ProcessRunner.runTool([
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
             "-days", "30", "-subj", "/CN=not a ca", "-addext", "basicConstraints=critical,CA:FALSE",
@@ -100,19 +100,19 @@ struct CATests {
         try #require(made.status == 0, "\(made.output)")
         try chmod(key, 0o600)
         #expect {
-            try CertificateAuthority.adopt(directory: directory.sub("ca"), certificateFile: cert, keyFile: key)
+            try CertificateAuthority.adopt(directory: directory.file("ca"), certificateFile: cert, keyFile: key)
         } throws: { error in
             guard case IdentityError.notACertificateAuthority(let path, _) = error else { return false }
             return path == cert
         }
-        #expect(!SecureFile.exists(directory.sub("ca/ca.key")))
+        #expect(!SecureFile.exists(directory.file("ca/ca.key")))
     }
 
     @Test func importRejectsAKeyThatDoesNotMatch() throws {
         let fixture = try WardFixture(now: Date())
         let other = try WardFixture(now: Date())
         #expect(throws: IdentityError.keyCertificateMismatch(keyPath: other.ca.keyPath, certificatePath: fixture.ca.certificatePath)) {
-            try CertificateAuthority.adopt(directory: fixture.directory.sub("adopted"), certificateFile: fixture.ca.certificatePath, keyFile: other.ca.keyPath)
+            try CertificateAuthority.adopt(directory: fixture.directory.file("adopted"), certificateFile: fixture.ca.certificatePath, keyFile: other.ca.keyPath)
         }
     }
 

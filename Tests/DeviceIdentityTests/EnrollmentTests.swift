@@ -62,8 +62,8 @@ struct EnrollmentTests {
 
     @Test func csrEnrollmentCertifiesTheRequestersKey() throws {
         let fixture = try WardFixture(now: Date())
-        let key = fixture.directory.sub("device.key")
-        let csr = fixture.directory.sub("device.csr")
+        let key = fixture.directory.file("device.key")
+        let csr = fixture.directory.file("device.csr")
         #expect(try ProcessRunner.runTool(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
         let made = try ProcessRunner.runTool(["openssl", "req", "-new", "-key", key, "-subj", "/CN=monitor-4", "-out", csr])
         try #require(made.status == 0, "\(made.output)")
@@ -90,8 +90,8 @@ struct EnrollmentTests {
 
     @Test func csrWithABrokenSignatureIsRejected() throws {
         let fixture = try WardFixture()
-        let key = fixture.directory.sub("device.key")
-        let csrPath = fixture.directory.sub("device.csr")
+        let key = fixture.directory.file("device.key")
+        let csrPath = fixture.directory.file("device.csr")
         #expect(try ProcessRunner.runTool(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
         #expect(try ProcessRunner.runTool(["openssl", "req", "-new", "-key", key, "-subj", "/CN=monitor-5", "-outform", "DER", "-out", csrPath]).status == 0)
         var der = try [UInt8](Data(contentsOf: URL(fileURLWithPath: csrPath)))
@@ -108,14 +108,14 @@ struct EnrollmentTests {
 
     @Test func csrForAnotherNameOrCurveIsRejected() throws {
         let fixture = try WardFixture()
-        let key = fixture.directory.sub("k.key")
-        let csr = fixture.directory.sub("k.csr")
+        let key = fixture.directory.file("k.key")
+        let csr = fixture.directory.file("k.csr")
         #expect(try ProcessRunner.runTool(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]).status == 0)
         #expect(try ProcessRunner.runTool(["openssl", "req", "-new", "-key", key, "-subj", "/CN=bed-99", "-out", csr]).status == 0)
         #expect(throws: IdentityError.self) { try fixture.enroll("bed-1", csr: csr) }
 
-        let rsaKey = fixture.directory.sub("r.key")
-        let rsaCSR = fixture.directory.sub("r.csr")
+        let rsaKey = fixture.directory.file("r.key")
+        let rsaCSR = fixture.directory.file("r.csr")
         #expect(try ProcessRunner.runTool(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsaKey]).status == 0)
         #expect(try ProcessRunner.runTool(["openssl", "req", "-new", "-key", rsaKey, "-subj", "/CN=bed-1", "-out", rsaCSR]).status == 0)
         #expect {

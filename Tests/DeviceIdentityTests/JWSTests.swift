@@ -76,7 +76,7 @@ func verifyExternally(_ sample: SignedSample, in directory: TemporaryDirectory, 
     let signingInput = try directory.write(String(segments[0]) + "." + Base64URL.encode(sample.payload), to: "\(tag).input")
     let der = ES256.derSignature(fromRaw: Base64URL.decode(String(segments[2])) ?? []) ?? []
     let signature = try directory.write(der, to: "\(tag).sig.der")
-    let publicKey = directory.sub("\(tag).pub.pem")
+    let publicKey = directory.file("\(tag).pub.pem")
     let extracted = try ProcessRunner.runTool(["openssl", "x509", "-in", certificate, "-pubkey", "-noout", "-out", publicKey])
     #expect(extracted.status == 0, "\(extracted.output)")
     let openssl = try ProcessRunner.runTool(["openssl", "dgst", "-sha256", "-verify", publicKey, "-signature", signature, signingInput])

@@ -50,7 +50,7 @@ struct NamespaceTests {
     @Test("the CA's index refuses on its own: a gateway enrolled into another keystore, even revoked, keeps its id")
     func theCAIndexKnowsEveryIssuedId() throws {
         let fixture = try WardFixture()
-        let elsewhere = Keystore(directory: fixture.directory.sub("other-keystore"))
+        let elsewhere = Keystore(directory: fixture.directory.file("other-keystore"))
         _ = try Enrollment.enroll(kind: .gateway, id: "ward-7b", ca: fixture.ca, keystore: elsewhere, now: Instants.enrolled)
         _ = try Enrollment.revoke(kind: .gateway, id: "ward-7b", reason: .cessationOfOperation, ca: fixture.ca, keystore: elsewhere, now: Instants.enrolled)
         let error = takenError { try fixture.enroll("ward-7b") }

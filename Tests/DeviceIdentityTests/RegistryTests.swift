@@ -5,6 +5,7 @@ import SigningKeys
 import Testing
 import X509
 @testable import DeviceIdentity
+import WardgateTestSupport
 
 @Suite("Identity registry")
 struct RegistryTests {
@@ -242,7 +243,7 @@ struct RegistryTests {
 
     @Test func missingTrustAnchorIsAnError() throws {
         let directory = try TemporaryDirectory()
-        #expect(throws: IdentityError.fileNotFound(path: directory.sub("ca.pem"))) {
+        #expect(throws: IdentityError.fileNotFound(path: directory.file("ca.pem"))) {
             try IdentityRegistry(keystore: directory.path, autoRefreshInterval: nil)
         }
     }

@@ -2,33 +2,7 @@ import Foundation
 import JSONDocument
 import Testing
 @testable import DeviceIdentity
-
-/// A fresh directory under the system temp dir, removed when the value is deinitialized.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        let base = FileManager.default.temporaryDirectory.path
-        path = "\(base)/wardgate-identity-\(UUID().uuidString.prefix(12))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func sub(_ name: String) -> String { "\(path)/\(name)" }
-
-    func write(_ text: String, to name: String) throws -> String {
-        let file = sub(name)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-
-    func write(_ bytes: [UInt8], to name: String) throws -> String {
-        let file = sub(name)
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import WardgateTestSupport
 
 /// Fixed instants so validity tests never depend on the wall clock.
 enum Instants {
@@ -47,8 +21,8 @@ struct WardFixture {
 
     init(now: Date = Instants.caCreated, name: String = "Ward 7B CA") throws {
         directory = try TemporaryDirectory()
-        ca = try CertificateAuthority.create(directory: directory.sub("ca"), name: name, validityDays: 3650, now: now)
-        keystore = Keystore(directory: directory.sub("keystore"))
+        ca = try CertificateAuthority.create(directory: directory.file("ca"), name: name, validityDays: 3650, now: now)
+        keystore = Keystore(directory: directory.file("keystore"))
     }
 
     @discardableResult

@@ -3,6 +3,7 @@ import Foundation
 // The issue types ProfileSet.load throws; StrictYAML is built as a dependency of DeviceProfiles.
 import StrictYAML
 import Testing
+import WardgateTestSupport
 
 /// What `ProfileSet.load` reported, as (file name, field path, message).
 struct ReportedIssue: CustomStringConvertible {
@@ -15,7 +16,7 @@ struct ReportedIssue: CustomStringConvertible {
 /// Writes the files to a fresh directory and loads it; every issue, or a recorded failure if it loads.
 func loadIssues(_ files: [String: String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [ReportedIssue] {
     let directory = try TemporaryDirectory()
-    for (name, text) in files { try directory.write(name, text) }
+    for (name, text) in files { try directory.write(text, to: name) }
     do throws(YAMLIssues) {
         let set = try ProfileSet.load(directory: directory.path)
         Issue.record("expected the profiles to be rejected, loaded \(set.profiles.map(\.id))", sourceLocation: sourceLocation)
@@ -257,7 +258,7 @@ struct ProfileValidationTests {
         }
 
         let empty = try TemporaryDirectory()
-        try empty.write("readme.md", "no profiles here")
+        try empty.write("no profiles here", to: "readme.md")
         do throws(YAMLIssues) {
             let set = try ProfileSet.load(directory: empty.path)
             Issue.record("a directory without profiles loaded \(set.profiles.count)")

@@ -4,6 +4,7 @@ import JSONDocument
 import Nomenclature
 import Observations
 import Testing
+import WardgateTestSupport
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
@@ -29,26 +30,6 @@ enum Paths {
     }
 }
 
-/// A fresh directory under the system temp dir, removed when the value is dropped.
-final class TemporaryDirectory {
-    let url: URL
-    var path: String { url.path }
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("wardgate-profile-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> URL {
-        let file = url.appendingPathComponent(name)
-        try Data(text.utf8).write(to: file)
-        return file
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
 enum Fixtures {
     static let wearableTopic = "wards/w3/devices/wr-0042/vitals"
     static let senmlTopic = "wards/w3/devices/bed-7.sensor/senml"
@@ -70,7 +51,7 @@ enum Fixtures {
     /// A profile set from YAML written in the test, loaded through the same path as the shipped ones.
     static func profiles(_ files: [String: String]) throws -> ProfileSet {
         let directory = try TemporaryDirectory()
-        for (name, text) in files { try directory.write(name, text) }
+        for (name, text) in files { try directory.write(text, to: name) }
         do {
             return try ProfileSet.load(directory: directory.path)
         } catch {

@@ -83,7 +83,7 @@ struct ClockFaultTests {
         config.maxClockSkew = .seconds(86_400)
         let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         try await PublishRecorder().publish(port: broker.port, devices: 3, rounds: 10, seed: ward.seed)
         #expect(await TestSupport.eventually(timeout: .seconds(60)) { (try? gateway.outboxStatus().anchoredSize) == 150 })
 

@@ -30,7 +30,7 @@ final class GatewayProcess {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     func waitUntilSubscribed(connectNumber: Int = 1) async -> Bool {
-        await TestSupport.eventually(timeout: .seconds(20)) {
+        await TestSupport.eventually(timeout: .seconds(60)) {
             log.components(separatedBy: "MQTT connected").count - 1 >= connectNumber
         }
     }

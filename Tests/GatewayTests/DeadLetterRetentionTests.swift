@@ -22,10 +22,10 @@ struct DeadLetterRetentionTests {
     static func publishFaults(port: Int) async throws {
         let sender = try SimulatedWard(devices: [], brokerPort: port, logger: TestSupport.quietLogger)
         defer { sender.stop() }
-        #expect(await sender.waitUntilConnected(timeout: .seconds(10)))
+        #expect(await sender.waitUntilConnected(timeout: .seconds(60)))
         for message in bad { try sender.publish(topic: message.topic, payload: message.payload) }
         try sender.publish(topic: "wards/w/devices/good-1/vitals", payload: good)
-        #expect(await sender.waitForPublishes(timeout: .seconds(10)))
+        #expect(await sender.waitForPublishes(timeout: .seconds(60)))
     }
 
     @Test("journal.deadLetterRetention prunes dead letters and their payloads once both clocks are past it, never by the wall clock alone; readings stay")
@@ -37,7 +37,7 @@ struct DeadLetterRetentionTests {
         }
         let gateway = ward.gateway
         try await Self.publishFaults(port: ward.broker.port)
-        #expect(try await TestSupport.eventually(timeout: .seconds(20)) { try gateway.journal.statistics().deadLetters == 3 })
+        #expect(try await TestSupport.eventually(timeout: .seconds(60)) { try gateway.journal.statistics().deadLetters == 3 })
         try gateway.drain()
         let listed = try gateway.journal.deadLetterSummaries(DeadLetterFilter(deviceId: "bad-1"))
         #expect(listed.map(\.payloadBytesKept) == Self.bad.prefix(2).map(\.payload.count))
@@ -68,7 +68,7 @@ struct DeadLetterRetentionTests {
         #expect(await daemon.waitUntilSubscribed())
         try await Self.publishFaults(port: broker.port)
         let wardgate = TestSupport.wardgateBinary
-        #expect(await TestSupport.eventually(timeout: .seconds(20)) {
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) {
             ((try? ProcessRunner.run(wardgate, ["deadletters", "list", "--config", configPath]))?.stdout ?? "").contains("3 dead letter(s) from 2 device(s)")
         })
         let json = try ProcessRunner.run(wardgate, ["deadletters", "list", "--config", configPath, "--device", "bad-2", "--json"])

@@ -21,8 +21,8 @@ struct DeviceQuotaTests {
         defer { sender.stop() }
         let start: Int64 = 1_763_719_200_000
         for i in 0..<5 { try sender.publish(topic: "wards/w/devices/steady-1/vitals", payload: Self.reading(start + Int64(i))) }
-        #expect(await sender.waitForPublishes(timeout: .seconds(10)))
-        #expect(try await TestSupport.eventually(timeout: .seconds(20)) { try gateway.journal.statistics().observations == 10 })
+        #expect(await sender.waitForPublishes(timeout: .seconds(60)))
+        #expect(try await TestSupport.eventually(timeout: .seconds(60)) { try gateway.journal.statistics().observations == 10 })
 
         // 36 MB from one device against a 32 MiB quota (large beside the WAL the quota also counts).
         let note = String(repeating: "x", count: 60_000)

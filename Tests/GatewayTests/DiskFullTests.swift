@@ -35,7 +35,7 @@ struct DiskFullTests {
         var device = try #require(SimulatedWard.devices(count: 1, seed: ward.seed).first)
         let sender = try SimulatedWard(devices: [], brokerPort: broker.port, logger: TestSupport.quietLogger)
         defer { sender.stop() }
-        #expect(await sender.waitUntilConnected(timeout: .seconds(10)))
+        #expect(await sender.waitUntilConnected(timeout: .seconds(60)))
         let filler = Array("{\"ts\": 1763719200000, \"hr\": 72, \"note\": \"\(String(repeating: "x", count: 50_000))\"}".utf8)
         for round in 0..<100 {
             try sender.publish(topic: "wards/w/devices/filler-\(round % 4)/vitals", payload: filler)

@@ -63,8 +63,8 @@ struct EndToEndTests {
             try sender.publish(topic: item.topic, payload: item.payload)
             try sender.publish(topic: "wards/w/devices/good-\(i)/vitals", payload: good)
         }
-        #expect(await sender.waitForPublishes(timeout: .seconds(10)))
-        let processed = try await TestSupport.eventually(timeout: .seconds(20)) {
+        #expect(await sender.waitForPublishes(timeout: .seconds(60)))
+        let processed = try await TestSupport.eventually(timeout: .seconds(60)) {
             let stats = try gateway.journal.statistics()
             return stats.deadLetters == bad.count && stats.observations == bad.count * 2
         }
@@ -113,10 +113,10 @@ struct EndToEndTests {
         // A quota smaller than the empty journal: every message is refused.
         let tight = try Gateway(config: TestSupport.config(directory: directory, brokerPort: broker.port, maxBytes: 1024), logger: TestSupport.quietLogger)
         tight.start()
-        #expect(await tight.waitUntilReady(timeout: .seconds(10)))
+        #expect(await tight.waitUntilReady(timeout: .seconds(60)))
         let recorder = PublishRecorder()
         try await recorder.publish(port: broker.port, devices: 4, rounds: 25)
-        let refused = await TestSupport.eventually(timeout: .seconds(10)) {
+        let refused = await TestSupport.eventually(timeout: .seconds(60)) {
             tight.metrics.snapshot()["wardgate_messages_refused_total{reason=\"quota\"}"] >= 1
         }
         #expect(refused)
@@ -153,7 +153,7 @@ final class PublishRecorder: Sendable {
                  onRound: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let ward = try SimulatedWard(devices: SimulatedWard.devices(count: devices, seed: seed), brokerPort: port, logger: TestSupport.quietLogger)
         defer { ward.stop() }
-        guard await ward.waitUntilConnected(timeout: .seconds(10)) else { throw SimulationError.publish("simulated ward could not connect") }
+        guard await ward.waitUntilConnected(timeout: .seconds(60)) else { throw SimulationError.publish("simulated ward could not connect") }
         let ids = ward.devices.map(\.id)
         _ = try await ward.run(rounds: rounds, roundsPerSecond: roundsPerSecond) { round, time, _ in
             self.record(ids, time)

@@ -95,7 +95,7 @@ struct FabricAnchoringTests {
         let gateway = try Gateway(config: try GatewayConfig.load(path: configPath), logger: TestSupport.quietLogger)
         #expect(gateway.ledger?.kind == "fabric")
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
 
         let recorder = PublishRecorder()
         try await recorder.publish(port: broker.port, devices: 6, rounds: 20, seed: ward.ward.seed)

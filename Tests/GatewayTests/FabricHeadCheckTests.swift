@@ -93,7 +93,7 @@ struct FabricHeadCheckTests {
         let gateway = try Gateway(config: try GatewayConfig.load(path: configPath), logger: TestSupport.quietLogger)
         try await gateway.checkLedgerAtStart()
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         try await PublishRecorder().publish(port: brokerPort, devices: ward.ward.devices, rounds: 2, seed: ward.ward.seed + seed)
         #expect(await TestSupport.eventually(timeout: .seconds(60)) { (try? gateway.outboxStatus().anchoredSize) == anchoredSize })
         await gateway.stop()
@@ -107,7 +107,7 @@ struct FabricHeadCheckTests {
                                          options: .init(watchdog: nil, readinessProbeTimeout: .seconds(5)), logger: TestSupport.quietLogger)
         try await gateway.checkLedgerAtStart()
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         // Store-and-forward: ready, with the unread channel named as a warning.
         let readiness = await service.readiness()
         #expect(readiness.isReady, "\(readiness.checks.filter { !$0.ok })")

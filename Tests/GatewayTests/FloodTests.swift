@@ -26,7 +26,7 @@ struct FloodTests {
             try sender.publish(topic: "wards/w/devices/big-1/vitals", payload: payload)
             try sender.publish(topic: "wards/w/devices/good-\(i)/vitals", payload: Self.good)
         }
-        #expect(await sender.waitForPublishes(timeout: .seconds(20)))
+        #expect(await sender.waitForPublishes(timeout: .seconds(60)))
         let processed = try await TestSupport.eventually(timeout: .seconds(30)) {
             let stats = try gateway.journal.statistics()
             return stats.deadLetters == 4 && stats.observations == 4 * 2
@@ -66,7 +66,7 @@ struct FloodTests {
             let segment = "d\(i)-" + String(repeating: "x", count: 8 << 10)
             try sender.publish(topic: "wards/w/devices/\(segment)/vitals", payload: Self.good)
             if i % 100 == 0 { try sender.publish(topic: "wards/w/devices/good-\(i)/vitals", payload: Self.good) }
-            if i % 200 == 199 { _ = await sender.waitForPublishes(timeout: .seconds(20)) }
+            if i % 200 == 199 { _ = await sender.waitForPublishes(timeout: .seconds(60)) }
         }
         #expect(await sender.waitForPublishes(timeout: .seconds(30)))
         let goodDevices = flood / 100

@@ -139,7 +139,7 @@ struct LatencyHistogramTests {
         ledger.isDown = true
         let gateway = try Gateway(config: ward.config(brokerPort: broker.port), logger: TestSupport.quietLogger, ledger: ledger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
 
         // A message the journal holds as received an hour ago, the way one journaled before a
         // crash is found by the next run.

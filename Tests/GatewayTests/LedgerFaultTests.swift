@@ -34,7 +34,7 @@ struct LedgerFaultTests {
         let ledger = OutageSimulatingLedger(wrapping: try ward.embeddedLedger())
         let gateway = try Gateway(config: config, logger: TestSupport.quietLogger, ledger: ledger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
 
         // Anchoring works, then the ledger goes away while devices keep publishing.
         let recorder = PublishRecorder()
@@ -95,7 +95,7 @@ struct LedgerFaultTests {
         first.isDown = true
         var gateway = try Gateway(config: config, logger: TestSupport.quietLogger, ledger: first)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         try await recorder.publish(port: broker.port, devices: 4, rounds: 500, seed: ward.seed)
         #expect(await TestSupport.eventually(timeout: .seconds(120)) { gateway.logTreeSize == 10_000 })
         try gateway.cutBatches(force: true)
@@ -108,7 +108,7 @@ struct LedgerFaultTests {
         ledger.isDown = true
         gateway = try Gateway(config: config, logger: TestSupport.quietLogger, ledger: ledger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         // Paced, so processing (not just the small inbox rows) fills the journal as messages arrive.
         try await recorder.publish(port: broker.port, devices: 4, rounds: 60, roundsPerSecond: 20, seed: ward.seed + 1)
         let refused = await TestSupport.eventually(timeout: .seconds(30)) {
@@ -145,13 +145,13 @@ struct LedgerFaultTests {
         let config = ward.config(brokerPort: broker.port)
         let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
 
         let recorder = PublishRecorder()
         try await recorder.publish(port: broker.port, devices: 5, rounds: 300, seed: ward.seed)
         // Restart at once: part of the gateway's queue is still in the broker, which saves it.
         try broker.restart()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(20)), "reconnected and resubscribed")
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)), "reconnected and resubscribed")
         try await recorder.publish(port: broker.port, devices: 5, rounds: 100, seed: ward.seed + 1)
         let expectedLeaves = UInt64(recorder.published.count * 5)
         let anchored = await TestSupport.eventually(timeout: .seconds(60)) {
@@ -174,7 +174,7 @@ struct LedgerFaultTests {
         let configPath = try ward.writeConfigFile(brokerPort: broker.port, clientId: "wardgate-tamper")
         let gateway = try Gateway(config: try GatewayConfig.load(path: configPath), logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         let recorder = PublishRecorder()
         try await recorder.publish(port: broker.port, devices: 3, rounds: 200, seed: ward.seed)
         #expect(await TestSupport.eventually(timeout: .seconds(60)) { (try? gateway.outboxStatus().anchoredSize) == 3000 })
@@ -273,7 +273,7 @@ struct LedgerFaultTests {
         config.retention = .seconds(3600)  // the loop's first pass prunes nothing; the test prunes by hand
         let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         let recorder = PublishRecorder()
         try await recorder.publish(port: broker.port, devices: 3, rounds: 20, seed: ward.seed)
         #expect(await TestSupport.eventually(timeout: .seconds(30)) { (try? gateway.outboxStatus().anchoredSize) == 300 })

@@ -76,7 +76,7 @@ struct PersonalHealthDeviceTests {
         for i in 0..<10 { expected += try good.sendMeasurement(at: Date().addingTimeInterval(Double(-100 + i))) }
         #expect(await good.waitForConfirmations(10, timeout: .seconds(30)))
 
-        let lettered = try await TestSupport.eventually(timeout: .seconds(10)) {
+        let lettered = try await TestSupport.eventually(timeout: .seconds(60)) {
             try gateway.journal.deadLetters().filter { $0.letter.deviceId == bad.systemId.hex }.count >= 3
         }
         #expect(lettered)
@@ -85,7 +85,7 @@ struct PersonalHealthDeviceTests {
         #expect(try gateway.journal.observations(deviceId: good.deviceId).count == expected.count)
         #expect(try gateway.journal.observations(deviceId: bad.deviceId).isEmpty)
         // The manager answered the protocol violations (an abort makes the agent unassociated).
-        let aborted = await TestSupport.eventually(timeout: .seconds(10)) {
+        let aborted = await TestSupport.eventually(timeout: .seconds(60)) {
             bad.receivedEvents.contains { if case .aborted = $0 { true } else { false } }
         }
         #expect(aborted)

@@ -70,19 +70,19 @@ struct ProofTests {
         defer { try? FileManager.default.removeItem(atPath: setup.ward.directory) }
         let gateway = try Gateway(config: setup.config, logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         let sender = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "proof-sender", cleanStart: true), logger: TestSupport.quietLogger)
         sender.start()
         defer { sender.stop() }
-        #expect(await sender.waitUntilReady(timeout: .seconds(10)))
+        #expect(await sender.waitUntilReady(timeout: .seconds(60)))
         // Device times now: the device certificate must be valid when the reading is taken.
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000) - 20_000
         for i in 0..<15 {
             try sender.publish(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": \(nowMs + Int64(i) * 1000), \"hr\": \(70 + i), \"bp\": {\"sys\": 120, \"dia\": 80}}".utf8))
         }
-        #expect(await sender.waitForPublishes(timeout: .seconds(10)))
+        #expect(await sender.waitForPublishes(timeout: .seconds(60)))
         // Anchored: the bundle carries the ledger's receipt for the checkpoint it is proven against.
-        let anchored = await TestSupport.eventually(timeout: .seconds(20)) {
+        let anchored = await TestSupport.eventually(timeout: .seconds(60)) {
             (try? ProofBundle.build(.leafIndex(29), journal: gateway.journal, keystore: setup.ward.keystore))?["ledgerReceipt"].map { $0 != .null } ?? false
         }
         #expect(anchored)

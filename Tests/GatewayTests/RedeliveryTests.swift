@@ -36,16 +36,16 @@ struct RedeliveryTests {
         }
         gateway.start()
         defer { gateway.stop() }
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
 
         let agent = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "redelivery-agent", cleanStart: true), logger: TestSupport.quietLogger)
         agent.start()
         defer { agent.stop() }
-        #expect(await agent.waitUntilReady(timeout: .seconds(10)))
+        #expect(await agent.waitUntilReady(timeout: .seconds(60)))
         let payloads = (0..<50).map { i in [0xE7, 0x00, UInt8(i)] as [UInt8] }
         for payload in payloads { _ = try agent.publish(topic: "phd/00aa000000000001/agent", payload: payload, qos: 1) }
 
-        let settled = try await TestSupport.eventually(timeout: .seconds(20)) {
+        let settled = try await TestSupport.eventually(timeout: .seconds(60)) {
             let journaled = try journal.statistics().inboxRecords
             return cutOff.load(ordering: .relaxed) && journaled >= payloads.count && metrics.snapshot()["wardgate_inbox_redeliveries_total"] > 0
         }

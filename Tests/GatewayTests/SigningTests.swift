@@ -42,12 +42,12 @@ struct SigningTests {
         config.identity = .init(keystore: ward.keystore.directory)
         let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
 
         let sender = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "signing-sender", cleanStart: true), logger: TestSupport.quietLogger)
         sender.start()
         defer { sender.stop() }
-        #expect(await sender.waitUntilReady(timeout: .seconds(10)))
+        #expect(await sender.waitUntilReady(timeout: .seconds(60)))
         let devices = ["good", "revoked", "expired", "stranger"]
         for device in devices {
             for i in 0..<10 {
@@ -55,8 +55,8 @@ struct SigningTests {
                 try sender.publish(topic: "wards/w/devices/\(device)/vitals", payload: Array(payload.utf8))
             }
         }
-        #expect(await sender.waitForPublishes(timeout: .seconds(10)))
-        let arrived = try await TestSupport.eventually(timeout: .seconds(20)) {
+        #expect(await sender.waitForPublishes(timeout: .seconds(60)))
+        let arrived = try await TestSupport.eventually(timeout: .seconds(60)) {
             try gateway.journal.statistics().observations == devices.count * 10 * 2
         }
         #expect(arrived)
@@ -96,7 +96,7 @@ struct SigningTests {
         _ = try Enrollment.enroll(kind: .device, id: "stranger", ca: ward.ca, keystore: ward.keystore, validityDays: 30)
         try gateway.reload()
         try sender.publish(topic: "wards/w/devices/stranger/vitals", payload: Array("{\"ts\": 1763719300000, \"hr\": 70}".utf8))
-        let signedAfterEnrollment = try await TestSupport.eventually(timeout: .seconds(10)) {
+        let signedAfterEnrollment = try await TestSupport.eventually(timeout: .seconds(60)) {
             try gateway.journal.statistics().signed == 21
         }
         #expect(signedAfterEnrollment)

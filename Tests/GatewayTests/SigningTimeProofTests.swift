@@ -41,14 +41,14 @@ struct SigningTimeProofTests {
         let before = Int64(Date().timeIntervalSince1970)
         let gateway = try Gateway(config: setup.config, logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         let sender = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "iat-sender", cleanStart: true), logger: TestSupport.quietLogger)
         sender.start()
         defer { sender.stop() }
-        #expect(await sender.waitUntilReady(timeout: .seconds(10)))
+        #expect(await sender.waitUntilReady(timeout: .seconds(60)))
         try sender.publish(topic: "wards/w/devices/\(device)/vitals", payload: Array("{\"ts\": \(deviceTimeMs), \"hr\": 71}".utf8))
-        #expect(await sender.waitForPublishes(timeout: .seconds(10)))
-        let anchored = await TestSupport.eventually(timeout: .seconds(20)) {
+        #expect(await sender.waitForPublishes(timeout: .seconds(60)))
+        let anchored = await TestSupport.eventually(timeout: .seconds(60)) {
             (try? ProofBundle.build(.leafIndex(0), journal: gateway.journal, keystore: setup.ward.keystore))?["ledgerReceipt"].map { $0 != .null } ?? false
         }
         #expect(anchored, "the reading was never anchored")

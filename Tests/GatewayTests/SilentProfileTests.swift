@@ -32,7 +32,7 @@ struct SilentProfileTests {
         // (b) one enrolled device never publishes: the silent profiles are still warned.
         let devices = SimulatedWard.devices(count: 2, seed: ward.seed)
         try await publishOnce(devices[0], brokerPort: broker.port)
-        #expect(await TestSupport.eventually(timeout: .seconds(20)) { gateway.activity.received(profileId: "generic-wearable-json") == 1 })
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { gateway.activity.received(profileId: "generic-wearable-json") == 1 })
         readiness = await service.readiness()
         #expect(readiness.isReady, "\(readiness.reasons)")
         #expect(readiness.warnings.count == 2, "\(readiness.warnings)")
@@ -41,7 +41,7 @@ struct SilentProfileTests {
 
         // (a) every enrolled device heard on the JSON profile: the silent 11073 profile is not theirs.
         try await publishOnce(devices[1], brokerPort: broker.port)
-        #expect(await TestSupport.eventually(timeout: .seconds(20)) { gateway.activity.received(profileId: "generic-wearable-json") == 2 })
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { gateway.activity.received(profileId: "generic-wearable-json") == 2 })
         readiness = await service.readiness()
         #expect(readiness.isReady, "\(readiness.reasons)")
         #expect(readiness.warnings.isEmpty, "\(readiness.warnings)")
@@ -51,8 +51,8 @@ struct SilentProfileTests {
     private func publishOnce(_ device: SimulatedDevice, brokerPort: Int) async throws {
         let sender = try SimulatedWard(devices: [device], brokerPort: brokerPort, logger: TestSupport.quietLogger)
         defer { sender.stop() }
-        #expect(await sender.waitUntilConnected(timeout: .seconds(10)))
+        #expect(await sender.waitUntilConnected(timeout: .seconds(60)))
         _ = try await sender.run(rounds: 1, roundsPerSecond: 10)
-        #expect(await sender.waitForPublishes(timeout: .seconds(10)))
+        #expect(await sender.waitForPublishes(timeout: .seconds(60)))
     }
 }

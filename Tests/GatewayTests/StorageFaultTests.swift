@@ -59,7 +59,7 @@ struct StorageFaultTests {
         for (phase, rounds) in [(0, 10), (1, 10)] {
             let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
             gateway.start()
-            #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+            #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
             try await PublishRecorder().publish(port: broker.port, devices: 4, rounds: rounds, seed: ward.seed + UInt64(phase))
             let expected = UInt64((phase + 1) * 4 * 10 * 5)
             #expect(await TestSupport.eventually(timeout: .seconds(60)) { (try? gateway.outboxStatus().anchoredSize) == expected })
@@ -146,7 +146,7 @@ struct StorageFaultTests {
         let config = ward.config(brokerPort: broker.port)
         let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
         gateway.start()
-        #expect(await gateway.waitUntilReady(timeout: .seconds(10)))
+        #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         try await PublishRecorder().publish(port: broker.port, devices: 4, rounds: 20, seed: ward.seed)
         #expect(await TestSupport.eventually(timeout: .seconds(60)) { (try? gateway.outboxStatus().anchoredSize) == 400 })
         await gateway.stop()

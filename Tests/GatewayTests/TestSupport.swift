@@ -115,7 +115,7 @@ final class TestWard {
         configure(&config)
         gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
         gateway.start()
-        guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
+        guard await gateway.waitUntilReady(timeout: .seconds(60)) else {
             throw SimulationError.broker("the gateway did not subscribe on the test broker")
         }
     }
@@ -124,7 +124,7 @@ final class TestWard {
     func sender(_ clientId: String) async throws -> MQTTClient {
         let client = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: clientId, cleanStart: true), logger: TestSupport.quietLogger)
         client.start()
-        guard await client.waitUntilReady(timeout: .seconds(10)) else { throw SimulationError.broker("\(clientId) could not connect") }
+        guard await client.waitUntilReady(timeout: .seconds(60)) else { throw SimulationError.broker("\(clientId) could not connect") }
         return client
     }
 

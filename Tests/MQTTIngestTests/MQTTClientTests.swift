@@ -18,7 +18,7 @@ struct MQTTClientTests {
         #expect(client.socketHasNoDelay == nil, "no socket before the connection")
         client.start()
         defer { client.stop() }
-        #expect(await client.waitUntilReady(timeout: .seconds(10)))
+        #expect(await client.waitUntilReady(timeout: .seconds(60)))
         #expect(client.socketHasNoDelay == true)
     }
 
@@ -38,14 +38,14 @@ struct MQTTClientTests {
         }
         subscriber.start()
         defer { subscriber.stop() }
-        #expect(await subscriber.waitUntilReady(timeout: .seconds(10)))
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(60)))
 
         let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "publisher", cleanStart: true), logger: logger)
         publisher.start()
         defer { publisher.stop() }
-        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        #expect(await publisher.waitUntilReady(timeout: .seconds(60)))
         try publisher.publish(topic: "t/1", payload: Array("reading-1".utf8), qos: 1)
-        #expect(await publisher.waitForPublishes(timeout: .seconds(10)))
+        #expect(await publisher.waitForPublishes(timeout: .seconds(60)))
 
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, subscriber.statistics.messagesReceived < 1 {
@@ -89,15 +89,15 @@ struct MQTTClientTests {
         }
         subscriber.start()
         defer { subscriber.stop() }
-        #expect(await subscriber.waitUntilReady(timeout: .seconds(10)))
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(60)))
 
         let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "group-publisher", cleanStart: true), logger: logger)
         publisher.start()
         defer { publisher.stop() }
-        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        #expect(await publisher.waitUntilReady(timeout: .seconds(60)))
         let published = (0..<200).map { "m\($0)" }
         for text in published { try publisher.publish(topic: "g/1", payload: Array(text.utf8), qos: 1) }
-        #expect(await publisher.waitForPublishes(timeout: .seconds(10)))
+        #expect(await publisher.waitForPublishes(timeout: .seconds(60)))
 
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline, Set(seen.withLock { $0.groups.flatMap { $0 } }).count < published.count {
@@ -128,15 +128,15 @@ struct MQTTClientTests {
         }
         let first = try makeSubscriber()
         first.start()
-        #expect(await first.waitUntilReady(timeout: .seconds(10)))
+        #expect(await first.waitUntilReady(timeout: .seconds(60)))
         first.stop()
 
         let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "pub-\(version.rawValue)", protocolVersion: version, cleanStart: true), logger: logger)
         publisher.start()
         defer { publisher.stop() }
-        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        #expect(await publisher.waitUntilReady(timeout: .seconds(60)))
         for i in 0..<50 { try publisher.publish(topic: "p/x", payload: Array("m\(i)".utf8)) }
-        #expect(await publisher.waitForPublishes(timeout: .seconds(10)))
+        #expect(await publisher.waitForPublishes(timeout: .seconds(60)))
 
         let second = try makeSubscriber()
         second.start()
@@ -160,16 +160,16 @@ struct MQTTClientTests {
         }
         subscriber.start()
         defer { subscriber.stop() }
-        #expect(await subscriber.waitUntilReady(timeout: .seconds(10)))
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(60)))
         try broker.restart()
         // After the restart the client must come back on its own, without a call from us.
-        #expect(await subscriber.waitUntilReady(timeout: .seconds(15)))
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(60)))
         #expect(subscriber.statistics.connects >= 2)
 
         let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "pub-r", cleanStart: true), logger: logger)
         publisher.start()
         defer { publisher.stop() }
-        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        #expect(await publisher.waitUntilReady(timeout: .seconds(60)))
         try publisher.publish(topic: "r/1", payload: [1, 2, 3])
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, received.load(ordering: .relaxed) < 1 { try await Task.sleep(for: .milliseconds(20)) }

@@ -55,14 +55,14 @@ struct TLSTests {
         }
         subscriber.start()
         defer { subscriber.stop() }
-        #expect(await subscriber.waitUntilReady(timeout: .seconds(15)))
+        #expect(await subscriber.waitUntilReady(timeout: .seconds(60)))
 
         let publisher = try MQTTClient(settings: MQTTSettings(port: broker.port, clientId: "plain-publisher", cleanStart: true), logger: logger)
         publisher.start()
         defer { publisher.stop() }
-        #expect(await publisher.waitUntilReady(timeout: .seconds(10)))
+        #expect(await publisher.waitUntilReady(timeout: .seconds(60)))
         for i in 0..<20 { try publisher.publish(topic: "secure/\(i)", payload: [UInt8(i)]) }
-        let all = await TestWait.until(timeout: .seconds(10)) { received.load(ordering: .relaxed) == 20 }
+        let all = await TestWait.until(timeout: .seconds(60)) { received.load(ordering: .relaxed) == 20 }
         #expect(all)
 
         // No client certificate: the TLS handshake is refused, the client never becomes ready.

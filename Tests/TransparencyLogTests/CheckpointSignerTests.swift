@@ -4,6 +4,7 @@ import GRDB
 import Simulation
 import Testing
 @testable import TransparencyLog
+import WardgateTestSupport
 
 @Suite("Checkpoint signing policy")
 struct CheckpointSignerTests {
@@ -86,7 +87,7 @@ struct CheckpointSignerTests {
     @Test func restartRequiresConsistencyWithTheLastCheckpoint() throws {
         let key = P256.Signing.PrivateKey()
         let directory = try TemporaryDirectory()
-        let path = directory.path("journal.sqlite")
+        let path = directory.file("journal.sqlite")
         var random = SeededGenerator(seed: 13)
 
         // First run: append, sign, store the checkpoint, append more, stop.
@@ -156,14 +157,14 @@ struct CheckpointSignerTests {
         let leaves = random.leafHashes(900)
         var lastNote = ""
         do {
-            let pool = try openJournal(at: directory.path("original.sqlite"))
+            let pool = try openJournal(at: directory.file("original.sqlite"))
             let tree = try LogTree(writer: pool)
             try tree.append(contentsOf: leaves[0..<800])
             let signed = try CheckpointSigner(origin: Self.origin, signer: Self.makeSigner(key), lastSigned: nil).signCheckpoint(for: tree)
             lastNote = signed.text
             try pool.close()
         }
-        let pool = try openJournal(at: directory.path("restored.sqlite"))
+        let pool = try openJournal(at: directory.file("restored.sqlite"))
         let tree = try LogTree(writer: pool)
         try tree.append(contentsOf: leaves[0..<650])
         try tree.append(contentsOf: random.leafHashes(250))
@@ -189,7 +190,7 @@ struct CheckpointSignerTests {
     @Test func archiveRefusesAConflictingCheckpoint() throws {
         let key = P256.Signing.PrivateKey()
         let directory = try TemporaryDirectory()
-        let pool = try openJournal(at: directory.path("journal.sqlite"))
+        let pool = try openJournal(at: directory.file("journal.sqlite"))
         let store = SQLiteSubtreeHashStore(writer: pool)
         var random = SeededGenerator(seed: 14)
         let first = try LogTree(store: InMemorySubtreeHashStore())

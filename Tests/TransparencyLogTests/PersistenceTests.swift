@@ -3,6 +3,7 @@ import GRDB
 import Simulation
 import Testing
 @testable import TransparencyLog
+import WardgateTestSupport
 
 @Suite("SQLite persistence")
 struct PersistenceTests {
@@ -11,7 +12,7 @@ struct PersistenceTests {
     /// the same roots and proofs as an in-memory tree built from the same leaves.
     @Test func reopenedTreeMatchesInMemoryTree() throws {
         let directory = try TemporaryDirectory()
-        let path = directory.path("journal.sqlite")
+        let path = directory.file("journal.sqlite")
         var random = SeededGenerator(seed: 0x5EED)
         let leaves = random.leafHashes(20_000)
         let reference = try LogTree(store: InMemorySubtreeHashStore())
@@ -66,7 +67,7 @@ struct PersistenceTests {
     /// The journal commits its own rows and the tree in one transaction.
     @Test func appendInsideCallerTransactionCommitsAtomically() throws {
         let directory = try TemporaryDirectory()
-        let pool = try openJournal(at: directory.path("journal.sqlite"))
+        let pool = try openJournal(at: directory.file("journal.sqlite"))
         let tree = try LogTree(writer: pool)
         let payloads: [[UInt8]] = (0..<5).map { [UInt8($0), 0xAB] }
 
@@ -89,7 +90,7 @@ struct PersistenceTests {
 
     @Test func rolledBackTransactionLeavesTreeUnchanged() throws {
         let directory = try TemporaryDirectory()
-        let pool = try openJournal(at: directory.path("journal.sqlite"))
+        let pool = try openJournal(at: directory.file("journal.sqlite"))
         let tree = try LogTree(writer: pool)
         var random = SeededGenerator(seed: 77)
         try tree.append(contentsOf: random.leafHashes(300))
@@ -119,7 +120,7 @@ struct PersistenceTests {
     /// commits: storage does not have the leaves, so the tree must not either.
     @Test func rolledBackSavepointIsDetected() throws {
         let directory = try TemporaryDirectory()
-        let pool = try openJournal(at: directory.path("journal.sqlite"))
+        let pool = try openJournal(at: directory.file("journal.sqlite"))
         let tree = try LogTree(writer: pool)
         var random = SeededGenerator(seed: 78)
         let kept = random.leafHashes(20)
@@ -140,7 +141,7 @@ struct PersistenceTests {
 
     @Test func appendOutsideTransactionIsRefused() throws {
         let directory = try TemporaryDirectory()
-        let pool = try openJournal(at: directory.path("journal.sqlite"))
+        let pool = try openJournal(at: directory.file("journal.sqlite"))
         let tree = try LogTree(writer: pool)
         #expect(throws: TransparencyLogError.notInTransaction) {
             try pool.writeWithoutTransaction { db in
@@ -154,7 +155,7 @@ struct PersistenceTests {
     /// A second writer behind the tree's back is detected, and a new tree sees storage.
     @Test func foreignWriterIsDetected() throws {
         let directory = try TemporaryDirectory()
-        let pool = try openJournal(at: directory.path("journal.sqlite"))
+        let pool = try openJournal(at: directory.file("journal.sqlite"))
         let first = try LogTree(writer: pool)
         let second = try LogTree(writer: pool)
         try first.append(contentsOf: SeededGenerator.leafHashes(seed: 1, count: 5))
@@ -172,7 +173,7 @@ struct PersistenceTests {
     /// Damaged storage gives errors, never a crash or a wrong answer.
     @Test func damagedTilesAreReported() throws {
         let directory = try TemporaryDirectory()
-        let pool = try openJournal(at: directory.path("journal.sqlite"))
+        let pool = try openJournal(at: directory.file("journal.sqlite"))
         let tree = try LogTree(writer: pool)
         try tree.append(contentsOf: SeededGenerator.leafHashes(seed: 2, count: 600))
         try pool.write { db in

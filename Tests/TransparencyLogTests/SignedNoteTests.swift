@@ -205,22 +205,22 @@ struct SignedNoteTests {
         let key = P256.Signing.PrivateKey()
         let signed = try Self.signedCheckpoint(size: 987_654_321, key: key)
         let directory = try TemporaryDirectory()
-        try Data(signed.text.utf8).write(to: URL(fileURLWithPath: directory.path("checkpoint.note")))
-        try Data(key.publicKey.pemRepresentation.utf8).write(to: URL(fileURLWithPath: directory.path("gateway.pem")))
+        try Data(signed.text.utf8).write(to: URL(fileURLWithPath: directory.file("checkpoint.note")))
+        try Data(key.publicKey.pemRepresentation.utf8).write(to: URL(fileURLWithPath: directory.file("gateway.pem")))
 
-        let good = try runChecker(note: directory.path("checkpoint.note"), key: directory.path("gateway.pem"))
+        let good = try runChecker(note: directory.file("checkpoint.note"), key: directory.file("gateway.pem"))
         #expect(good.status == 0, "checker said: \(good.output)")
         #expect(good.output == "OK \(Self.origin) 987654321 \(signed.checkpoint.rootHash.base64)\n")
 
         let tampered = signed.text.replacingOccurrences(of: "\n987654321\n", with: "\n987654322\n")
-        try Data(tampered.utf8).write(to: URL(fileURLWithPath: directory.path("tampered.note")))
-        let bad = try runChecker(note: directory.path("tampered.note"), key: directory.path("gateway.pem"))
+        try Data(tampered.utf8).write(to: URL(fileURLWithPath: directory.file("tampered.note")))
+        let bad = try runChecker(note: directory.file("tampered.note"), key: directory.file("gateway.pem"))
         #expect(bad.status == 1, "checker said: \(bad.output)")
         #expect(bad.output.hasPrefix("FAIL signature by the trusted key does not verify"))
 
         let otherKey = P256.Signing.PrivateKey()
-        try Data(otherKey.publicKey.pemRepresentation.utf8).write(to: URL(fileURLWithPath: directory.path("other.pem")))
-        let wrongKey = try runChecker(note: directory.path("checkpoint.note"), key: directory.path("other.pem"))
+        try Data(otherKey.publicKey.pemRepresentation.utf8).write(to: URL(fileURLWithPath: directory.file("other.pem")))
+        let wrongKey = try runChecker(note: directory.file("checkpoint.note"), key: directory.file("other.pem"))
         #expect(wrongKey.status == 1, "checker said: \(wrongKey.output)")
     }
 

@@ -5,6 +5,7 @@ import HexEncoding
 import Simulation
 import Testing
 @testable import TransparencyLog
+import WardgateTestSupport
 
 /// The RFC 6962 / 9162 vectors of shared/testdata/merkle-rfc6962.json.
 struct RFC6962Vectors {
@@ -91,7 +92,7 @@ struct VectorTests {
             inclusion = { try tree.inclusionProof(leafIndex: $0, treeSize: $1) }
             consistency = { try tree.consistencyProof(fromSize: $0, toSize: $1) }
         } else {
-            let tree = try LogTree(writer: openJournal(at: directory.path("vectors.sqlite")))
+            let tree = try LogTree(writer: openJournal(at: directory.file("vectors.sqlite")))
             try tree.append(leafData: vectors.leaves)
             roots = { try tree.rootHash(atSize: $0) }
             inclusion = { try tree.inclusionProof(leafIndex: $0, treeSize: $1) }

@@ -58,7 +58,7 @@ public final class MQTTPersonalHealthAgent: Sendable {
 
     /// Associates (sending the configuration if the manager asks for it); true once operating.
     public func associate(timeout: Duration = .seconds(20)) async throws -> Bool {
-        guard await client.waitUntilReady(timeout: .seconds(10)) else { return false }
+        guard await client.waitUntilReady(timeout: .seconds(60)) else { return false }
         let aarq = try box.agent.withLock { agent throws(EncodeError) in try agent.associationRequest(now: now) }
         try client.publish(topic: agentTopic, payload: aarq, qos: 1)
         return await wait(timeout: timeout) { self.state == .operating }

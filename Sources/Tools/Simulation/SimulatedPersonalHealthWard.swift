@@ -47,7 +47,7 @@ public final class SimulatedPersonalHealthWard: RoundPublisher {
 
     /// Connects and associates every agent with the manager; true once all of them operate.
     public func associate(timeout: Duration) async throws -> Bool {
-        guard await client.waitUntilReady(timeout: .seconds(10)) else { return false }
+        guard await client.waitUntilReady(timeout: .seconds(60)) else { return false }
         for systemId in systemIds {
             let aarq = try agents.withAgent(systemId) { agent, now throws(EncodeError) in try agent.associationRequest(now: now) }
             try client.publish(topic: Self.agentTopic(systemId), payload: aarq, qos: 1)
@@ -63,7 +63,7 @@ public final class SimulatedPersonalHealthWard: RoundPublisher {
     /// Associates every agent with an in-process manager instead of the gateway, so the same
     /// scan reports can be published where no manager listens (a plain-subscriber baseline).
     public func associateWithoutManager() async throws -> Bool {
-        guard await client.waitUntilReady(timeout: .seconds(10)) else { return false }
+        guard await client.waitUntilReady(timeout: .seconds(60)) else { return false }
         for systemId in systemIds {
             try agents.withAgent(systemId) { agent, now throws(EncodeError) in
                 let aarq = try agent.associationRequest(now: now)

@@ -70,20 +70,6 @@ extension MerkleHash {
     }
 }
 
-/// A temporary directory removed when the value is dropped.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("tlog-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-}
-
 /// Opens a migrated database as the gateway would: the journal's own table and the log tables.
 func openJournal(at path: String) throws -> DatabasePool {
     let pool = try DatabasePool(path: path)

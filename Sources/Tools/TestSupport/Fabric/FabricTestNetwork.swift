@@ -7,20 +7,6 @@ import X509
 import Glibc
 #endif
 
-/// A directory removed when the value goes away.
-public final class TemporaryDirectory: Sendable {
-    public let path: String
-
-    public init(prefix: String = "wardgate-test") throws {
-        path = NSTemporaryDirectory() + prefix + "-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    }
-
-    public func file(_ name: String) -> String { path + "/" + name }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// A P-256 certificate authority made in the test.
 public struct TestCA {
     public let key: P256.Signing.PrivateKey

@@ -137,7 +137,7 @@ public struct BenchRunner: Sendable {
         progress(ledger.description)
         let gateway = try Gateway(config: config, logger: logger, ledger: ledger.override)
         gateway.start()
-        guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
+        guard await gateway.waitUntilReady(timeout: .seconds(60)) else {
             await gateway.stop()
             ledger.stop()
             throw BenchError.failed("the gateway could not subscribe on the private broker")

@@ -101,7 +101,7 @@ public struct DemoRunner: Sendable {
         let gateway = try Gateway(config: config, logger: logger, ledger: ledger.override)
         gateway.start()
         output("\(ledger.description); batches of up to \(config.batch.maxLeaves) leaves or \(config.batch.maxAge)")
-        guard await gateway.waitUntilReady(timeout: .seconds(10)) else {
+        guard await gateway.waitUntilReady(timeout: .seconds(60)) else {
             await gateway.stop()
             ledger.stop()
             throw SimulationError.broker("the gateway could not subscribe on the private broker")
