@@ -22,13 +22,24 @@ public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var utf8 = [UInt8]()
-        utf8.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            utf8.append(digits[Int(byte >> 4)])
-            utf8.append(digits[Int(byte & 0x0F)])
+        // Through a buffer: iterating the generic sequence byte by byte profiled at 3.7 % of the
+        // daemon (reading ids, payload keys, journal keys).
+        if let text = bytes.withContiguousStorageIfAvailable(encode(buffer:)) { return text }
+        return Array(bytes).withUnsafeBufferPointer(encode(buffer:))
+    }
+
+    private static func encode(buffer: UnsafeBufferPointer<UInt8>) -> String {
+        digits.withUnsafeBufferPointer { digits in
+            String(unsafeUninitializedCapacity: buffer.count * 2) { out in
+                var o = 0
+                for byte in buffer {
+                    out[o] = digits[Int(byte >> 4)]
+                    out[o + 1] = digits[Int(byte & 0x0F)]
+                    o += 2
+                }
+                return o
+            }
         }
-        return String(decoding: utf8, as: UTF8.self)
     }
 
     public static func decode(_ text: some StringProtocol) throws(HexDecodingError) -> [UInt8] {

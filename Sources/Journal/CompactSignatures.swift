@@ -7,8 +7,13 @@ import HexEncoding
 /// index on the ids is half the size; the text an API or export shows is the same.
 package enum ObservationKey {
     package static func value(_ id: String) -> DatabaseValue {
-        guard id.utf8.count == 32, let bytes = try? Hex.decode(id), Hex.encode(bytes) == id else { return id.databaseValue }
+        // Lowercase hex only, so the bytes print back as the same text.
+        guard id.utf8.count == 32, id.utf8.allSatisfy(isLowercaseHexDigit), let bytes = try? Hex.decode(id) else { return id.databaseValue }
         return Data(bytes).databaseValue
+    }
+
+    private static func isLowercaseHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
     package static func id(_ value: DatabaseValue) -> String {
@@ -44,6 +49,16 @@ struct StoredSignature: Sendable, Hashable {
         } else {
             (header, iat, raw, legacyJWS) = (Header(prefix: [], suffix: [], thumbprint: thumbprint), nil, nil, jws)
         }
+    }
+
+    /// Parts that rebuild their own text (`jws`), as a signer made them or a row holds them.
+    init(header: Header, iat: Int64?, raw: [UInt8]) {
+        (self.header, self.iat, self.raw, legacyJWS) = (header, iat, raw, nil)
+    }
+
+    /// A row's text JWS (one that would not rebuild from parts).
+    init(legacyJWS: String, thumbprint: String) {
+        (header, iat, raw, self.legacyJWS) = (Header(prefix: [], suffix: [], thumbprint: thumbprint), nil, nil, legacyJWS)
     }
 
     var jws: String { legacyJWS ?? Self.rebuild(header, iat: iat, raw: raw ?? []) }
@@ -104,7 +119,7 @@ struct SignatureHeaders {
     /// The signature columns of an observation row (`header_id, iat, signature, jws, signed_at_ms`).
     mutating func columns(_ signature: ObservationSignature?) throws -> [DatabaseValue] {
         guard let signature else { return [.null, .null, .null, .null, .null] }
-        let stored = StoredSignature(jws: signature.jws, thumbprint: signature.certificateThumbprint)
+        let stored = signature.stored
         return [try id(of: stored.header).databaseValue, stored.iat.databaseValue, stored.raw.map { Data($0) }.databaseValue,
                 stored.legacyJWS.databaseValue, signature.signedAtMs.databaseValue]
     }
@@ -123,7 +138,8 @@ extension Journal {
         let header = StoredSignature.Header(
             prefix: Array((row["header_prefix"] as Data?) ?? Data()), suffix: Array((row["header_suffix"] as Data?) ?? Data()),
             thumbprint: row["header_thumbprint"] ?? "")
-        let jws: String = row["jws"] ?? StoredSignature.rebuild(header, iat: row["iat"], raw: Array((row["signature"] as Data?) ?? Data()))
-        return ObservationSignature(jws: jws, signedAtMs: row["signed_at_ms"] ?? 0, certificateThumbprint: header.thumbprint)
+        let stored: StoredSignature = (row["jws"] as String?).map { StoredSignature(legacyJWS: $0, thumbprint: header.thumbprint) }
+            ?? StoredSignature(header: header, iat: row["iat"], raw: Array((row["signature"] as Data?) ?? Data()))
+        return ObservationSignature(stored: stored, signedAtMs: row["signed_at_ms"] ?? 0)
     }
 }

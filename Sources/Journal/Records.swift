@@ -126,17 +126,33 @@ public struct ObservationEntry: Sendable, Hashable {
     }
 }
 
-/// A compact detached JWS (RFC 7515) over the JCS bytes of the Observation.
+/// A compact detached JWS (RFC 7515) over the JCS bytes of the Observation, with the parts the
+/// journal stores (`StoredSignature`), made where it is signed: the serial commit does not
+/// parse the text back (issue #16: that parse was 9 % of the daemon's samples).
 public struct ObservationSignature: Sendable, Hashable {
     public let jws: String
     public let signedAtMs: Int64
     /// base64url SHA-256 of the signing certificate (the JWS `x5t#S256`).
     public let certificateThumbprint: String
+    let stored: StoredSignature
 
     public init(jws: String, signedAtMs: Int64, certificateThumbprint: String) {
-        self.jws = jws
+        self.init(stored: StoredSignature(jws: jws, thumbprint: certificateThumbprint), signedAtMs: signedAtMs)
+    }
+
+    /// A signature in parts (`DeviceSigner.signDetached`): the protected header's JSON as
+    /// `headerPrefix + iat digits + headerSuffix` (no `iat`: all of it in the prefix) and the raw
+    /// r‖s. `jws` is written from them.
+    public init(headerPrefix: [UInt8], iat: Int64?, headerSuffix: [UInt8], signature: [UInt8], signedAtMs: Int64, certificateThumbprint: String) {
+        let header = StoredSignature.Header(prefix: headerPrefix, suffix: headerSuffix, thumbprint: certificateThumbprint)
+        self.init(stored: StoredSignature(header: header, iat: iat, raw: signature), signedAtMs: signedAtMs)
+    }
+
+    init(stored: StoredSignature, signedAtMs: Int64) {
+        self.stored = stored
+        self.jws = stored.jws
         self.signedAtMs = signedAtMs
-        self.certificateThumbprint = certificateThumbprint
+        self.certificateThumbprint = stored.header.thumbprint
     }
 }
 

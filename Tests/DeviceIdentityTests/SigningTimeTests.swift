@@ -55,6 +55,24 @@ struct SigningTimeTests {
         }
     }
 
+    @Test("a signature in parts: the header template around iat writes the JCS tree's bytes, and the parts are the JWS")
+    func detachedParts() throws {
+        let payload = try JCS.canonicalize(sampleObservation(value: "98.6"))
+        for signedAt: Int64 in [0, 7, 1_614_556_800, JWSHeader.maximumSignedAt, -1, JWSHeader.maximumSignedAt + 1] {
+            let tree = JWSHeader(keyID: "bed-12", certificateThumbprint: signer.certificateThumbprint, signedAt: signedAt).encodedJSON
+            let signed = try signer.signDetached(payload, signedAt: signedAt)
+            #expect(signed.headerPrefix + (signed.iat.map { Array(String($0).utf8) } ?? []) + signed.headerSuffix == tree, "\(signedAt)")
+            // Outside the plain range the whole header is the prefix (the journal keeps it whole).
+            #expect(signed.iat == (JWSHeaderTemplate.writesPlainly(signedAt) ? signedAt : nil))
+            #expect(signed.encodedHeader == Array(Base64URL.encode(tree).utf8))
+            #expect(signed.signature.count == 64 && ES256.isLowS(signed.signature))
+            #expect(signer.protectedHeader(signedAt: signedAt).encoded == signed.encodedHeader)
+            if JWSHeaderTemplate.writesPlainly(signedAt) {
+                #expect(try JWSVerifier.verify(signed.compact, detachedPayload: payload, certificate: signer.certificate).signedAt == signedAt)
+            }
+        }
+    }
+
     @Test("iat that is not a whole number of seconds is refused", arguments: [
         #""iat":"1614556800""#, #""iat":-1"#, #""iat":1.5"#, #""iat":1e9"#, #""iat":9007199254740992"#, #""iat":null"#, #""iat":true"#,
     ])

@@ -13,6 +13,9 @@ struct HexTests {
         #expect(try Hex.decode(text) == bytes)
         #expect(try Hex.decode(text.uppercased()) == bytes)
         #expect(Hex.encode([]) == "")
+        // A sequence without contiguous storage, and a slice, give the same digits.
+        #expect(Hex.encode((0...255).lazy.map { UInt8($0) }) == text)
+        #expect(Hex.encode(bytes[254...]) == "feff")
     }
 
     @Test("odd length, a non-digit, a sign or a prefix is refused, naming where")

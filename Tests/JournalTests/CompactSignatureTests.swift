@@ -19,6 +19,12 @@ struct CompactSignatureTests {
 
     /// Journals one Observation per JWS (ids as given) and returns the journal.
     static func journal(_ entries: [(id: String, jws: String?)]) throws -> (Journal, String) {
+        try journal(signed: entries.map { entry in
+            (entry.id, entry.jws.map { ObservationSignature(jws: $0, signedAtMs: 1_764_770_400_123, certificateThumbprint: thumbprint) })
+        })
+    }
+
+    static func journal(signed entries: [(id: String, signature: ObservationSignature?)]) throws -> (Journal, String) {
         let directory = NSTemporaryDirectory() + "wardgate-compact-\(UUID().uuidString.prefix(8))"
         let journal = try Journal(directory: directory)
         let seq = try journal.appendInbox(topic: "wards/7b/devices/bed-01/vitals", payload: Array("{}".utf8), qos: 1, receivedAt: Date())
@@ -26,8 +32,7 @@ struct CompactSignatureTests {
             ObservationEntry(
                 id: entry.id, inboxSeq: seq, deviceId: "bed-01", metricCode: 149546, effectiveAtMs: Int64(offset), issuedAtMs: 1, implausible: false,
                 resource: Array(#"{"resourceType":"Observation"}"#.utf8),
-                signature: entry.jws.map { ObservationSignature(jws: $0, signedAtMs: 1_764_770_400_123, certificateThumbprint: thumbprint) },
-                quarantineReason: entry.jws == nil ? "unknown_device" : nil)
+                signature: entry.signature, quarantineReason: entry.signature == nil ? "unknown_device" : nil)
         }
         _ = try journal.commitProcessed(upTo: seq, observations: observations, deadLetters: [])
         return (journal, directory)
@@ -79,5 +84,28 @@ struct CompactSignatureTests {
         #expect(keptTexts == 3)
         #expect(try journal.statistics().signed == 4)
         #expect(try journal.statistics().quarantined == 1)
+    }
+
+    @Test("a signature made in parts, as the signer gives it, is the JWS given as text: the same text, columns and read-back")
+    func partsAreTheText() throws {
+        let prefix = Array(#"{"alg":"ES256","iat":"#.utf8)
+        let suffix = Array(#","kid":"bed-01","x5t#S256":"\#(Self.thumbprint)"}"#.utf8)
+        let parts = ObservationSignature(
+            headerPrefix: prefix, iat: 1_764_770_400, headerSuffix: suffix, signature: Self.raw, signedAtMs: 1_764_770_400_123,
+            certificateThumbprint: Self.thumbprint)
+        let text = Self.jws(header: Self.header(iat: "1764770400"), signature: Self.raw)
+        #expect(parts.jws == text)
+        // Equal includes the stored parts: the commit writes what it wrote when it split the text.
+        #expect(parts == ObservationSignature(jws: text, signedAtMs: 1_764_770_400_123, certificateThumbprint: Self.thumbprint))
+        let noIat = ObservationSignature(
+            headerPrefix: Array(#"{"alg":"ES256","kid":"bed-01"}"#.utf8), iat: nil, headerSuffix: [], signature: Self.raw, signedAtMs: 1,
+            certificateThumbprint: Self.thumbprint)
+        #expect(noIat.jws == Self.jws(header: #"{"alg":"ES256","kid":"bed-01"}"#, signature: Self.raw))
+        let ids = ["00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100"]
+        let (journal, directory) = try Self.journal(signed: [(ids[0], parts), (ids[1], noIat)])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try journal.observation(id: ids[0])?.signature == parts)
+        #expect(try journal.observation(id: ids[1])?.signature == noIat)
+        #expect(try journal.read { try Int.fetchOne($0.database, sql: "SELECT COUNT(jws) FROM observation") } == 0)
     }
 }

@@ -36,3 +36,17 @@ public enum CompactJWS {
         return (ProtectedHeader(encoded: parsed.encodedHeader, signedAt: parsed.header.signedAt), parsed.signature)
     }
 }
+
+/// A detached JWS in parts: the protected header's JSON as `headerPrefix + iat digits + headerSuffix`
+/// (no `iat`: the whole JSON is the prefix), its base64url segment, and the raw 64-byte r‖s.
+public struct DetachedSignature: Sendable, Hashable {
+    public let headerPrefix: [UInt8]
+    public let iat: Int64?
+    public let headerSuffix: [UInt8]
+    /// base64url of the header JSON, as signed.
+    public let encodedHeader: [UInt8]
+    public let signature: [UInt8]
+
+    /// The compact serialization, `<header>..<signature>`.
+    public var compact: String { CompactJWS.detached(header: encodedHeader, signature: signature) }
+}

@@ -58,3 +58,34 @@ public struct JWSHeader: Sendable, Hashable {
         return JWSHeader(algorithm: algorithm, keyID: keyID?.stringValue, certificateThumbprint: thumbprint?.stringValue, signedAt: signedAt)
     }
 }
+
+/// A signer's protected header as JCS bytes with the `iat` digits cut out. Only `iat` varies
+/// between its signatures, so each header is `prefix + digits + suffix`: the bytes
+/// `JWSHeader.encodedJSON` gives, without a JSON tree and a canonicalization per signature.
+public struct JWSHeaderTemplate: Sendable, Hashable {
+    /// Up to and including `"iat":`.
+    public let prefix: [UInt8]
+    /// From the member after `iat` to the closing brace.
+    public let suffix: [UInt8]
+
+    public init(keyID: String?, certificateThumbprint: String?) {
+        let json = JWSHeader(keyID: keyID, certificateThumbprint: certificateThumbprint, signedAt: 0).encodedJSON
+        // A string member cannot hold this: its quotes would be escaped.
+        let marker = Array(#""iat":0"#.utf8)
+        let start = json.indices.first { json[$0...].starts(with: marker) } ?? json.endIndex
+        prefix = Array(json[..<start]) + marker.dropLast()
+        suffix = Array(json[min(json.endIndex, start + marker.count)...])
+    }
+
+    /// Whether `signedAt` is written as its plain digits in JCS form (and accepted by `JWSHeader.parse`).
+    public static func writesPlainly(_ signedAt: Int64) -> Bool { signedAt >= 0 && signedAt <= JWSHeader.maximumSignedAt }
+
+    /// The header JSON for `signedAt` (`writesPlainly(signedAt)` must hold).
+    public func json(signedAt: Int64) -> [UInt8] {
+        var out = prefix
+        out.reserveCapacity(prefix.count + 20 + suffix.count)
+        out += String(signedAt).utf8
+        out += suffix
+        return out
+    }
+}

@@ -17,6 +17,8 @@ public struct DeviceSigner: Sendable {
     private let signingKey: SendableSigningKey
     /// base64url(protected header), computed once.
     private let encodedHeader: [UInt8]
+    /// The protected header around its `iat`, encoded once: a signature's header is not rebuilt as a tree.
+    public let headerTemplate: JWSHeaderTemplate
 
     /// Pairs a key with its certificate; fails if they do not match or the certificate's key is not P-256.
     public init(kind: IdentityKind = .device, id: String, certificate: Certificate, privateKey: P256.Signing.PrivateKey) throws(IdentityError) {
@@ -34,6 +36,7 @@ public struct DeviceSigner: Sendable {
         var header: [UInt8] = []
         Base64URL.append(JWSHeader(keyID: id, certificateThumbprint: certificateThumbprint).encodedJSON, to: &header)
         self.encodedHeader = header
+        self.headerTemplate = JWSHeaderTemplate(keyID: id, certificateThumbprint: certificateThumbprint)
     }
 
     public var header: JWSHeader { JWSHeader(keyID: id, certificateThumbprint: certificateThumbprint) }
@@ -58,8 +61,29 @@ public struct DeviceSigner: Sendable {
     /// base64url of `{"alg":"ES256","iat":…,"kid":…,"x5t#S256":…}` in JCS form.
     public func protectedHeader(signedAt: Int64) -> ProtectedHeader {
         var encoded: [UInt8] = []
-        Base64URL.append(JWSHeader(keyID: id, certificateThumbprint: certificateThumbprint, signedAt: signedAt).encodedJSON, to: &encoded)
+        Base64URL.append(headerJSON(signedAt: signedAt), to: &encoded)
         return ProtectedHeader(encoded: encoded, signedAt: signedAt)
+    }
+
+    /// The JCS bytes of the protected header of a signature made at `signedAt`.
+    func headerJSON(signedAt: Int64) -> [UInt8] {
+        guard JWSHeaderTemplate.writesPlainly(signedAt) else {
+            return JWSHeader(keyID: id, certificateThumbprint: certificateThumbprint, signedAt: signedAt).encodedJSON
+        }
+        return headerTemplate.json(signedAt: signedAt)
+    }
+
+    /// Signs `payload` with the signing time in the protected header, and returns the signature
+    /// in parts (header JSON around its `iat`, raw r‖s), as the journal keeps it: nobody parses
+    /// the JWS text back. `DetachedSignature.compact` is the same JWS `sign(_:signedAt:)` returns.
+    public func signDetached(_ payload: [UInt8], signedAt: Int64) throws(IdentityError) -> DetachedSignature {
+        let header = protectedHeader(signedAt: signedAt)
+        let raw = try signature(over: payload, header: header)
+        guard JWSHeaderTemplate.writesPlainly(signedAt) else {
+            return DetachedSignature(headerPrefix: headerJSON(signedAt: signedAt), iat: nil, headerSuffix: [], encodedHeader: header.encoded, signature: raw)
+        }
+        return DetachedSignature(
+            headerPrefix: headerTemplate.prefix, iat: signedAt, headerSuffix: headerTemplate.suffix, encodedHeader: header.encoded, signature: raw)
     }
 
     /// The raw ES256 signature (64-byte r‖s, low-S) of the detached JWS with `header` over `payload`
@@ -91,8 +115,7 @@ public struct DeviceSigner: Sendable {
 
     /// Signs `payload` with the signing time in the protected header; the compact detached JWS.
     public func sign(_ payload: [UInt8], signedAt: Int64) throws(IdentityError) -> String {
-        let header = protectedHeader(signedAt: signedAt)
-        return CompactJWS.detached(header: header.encoded, signature: try signature(over: payload, header: header))
+        try signDetached(payload, signedAt: signedAt).compact
     }
 
     /// Canonicalizes `observation` and signs it; returns the JWS and the exact payload bytes signed.

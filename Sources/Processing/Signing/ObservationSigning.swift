@@ -43,12 +43,13 @@ struct ObservationSigning: Sendable {
         case .success(let signer):
             do {
                 let payload = try canonicalBytes()
-                let jws = try signer.sign(payload, signedAt: timePolicy.signingTime(at: now))
+                // In parts, as the journal keeps it: the serial commit then has no JWS text to parse.
+                let signed = try signer.signDetached(payload, signedAt: timePolicy.signingTime(at: now))
                 metrics.observationsSigned.increment()
                 return .signed(
                     ObservationSignature(
-                        jws: jws, signedAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded()),
-                        certificateThumbprint: signer.certificateThumbprint),
+                        headerPrefix: signed.headerPrefix, iat: signed.iat, headerSuffix: signed.headerSuffix, signature: signed.signature,
+                        signedAtMs: Int64((now.timeIntervalSince1970 * 1000).rounded()), certificateThumbprint: signer.certificateThumbprint),
                     canonicalObservation: payload)
             } catch {
                 return quarantine(deviceId: deviceId, kind: "signing_failed", reason: "signing failed: \(error)")
