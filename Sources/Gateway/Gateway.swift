@@ -18,12 +18,16 @@ public final class Gateway: Sendable {
     let runtime: RuntimeState
     let logger: Logger
     let client: MQTTClient
-    let processor: ObservationProcessor
+    /// Processes what ingest journals. `services()` runs it and drains it at shutdown; tests,
+    /// the bench and the demo call `drain()` to process what is journaled now.
+    public let processor: ObservationProcessor
     /// The Merkle log (leaves in the processor's commit, checkpoints signed with the gateway key).
     public let log: GatewayLog
     /// The batches for the ledger, in the journal file.
     public let outbox: Outbox
-    let batcher: LedgerBatcher
+    /// Cuts the log into the outbox's batches. `services()` runs it and cuts a partial batch at
+    /// shutdown; tests and the demo call `cutDueBatches(force:)` to cut one now.
+    public let batcher: LedgerBatcher
     /// Where batches are anchored; nil without a `log` section (nothing is signed to anchor).
     public let ledger: (any LedgerClient)?
     let forwarder: LedgerForwarder?
@@ -49,9 +53,8 @@ public final class Gateway: Sendable {
     /// Loads profiles and assignments, opens the journal and builds every stage, in data-flow
     /// order (`Gateway+Assembly`). Throws on any invalid profile: the daemon refuses to start
     /// rather than silently ignore a device.
-    ///
-    /// `ledger` replaces the configured ledger (tests wrap the embedded one to simulate outages).
-    public init(config: GatewayConfig, logger: Logger, ledger override: (any LedgerClient)? = nil) throws(GatewayError) {
+    /// `components` replace configured parts (the bench's, the demo's and tests' ledgers).
+    public init(config: GatewayConfig, logger: Logger, components: GatewayComponents = GatewayComponents()) throws(GatewayError) {
         self.config = config
         self.logger = logger
         let (profiles, assignments) = try Gateway.loadDeviceFiles(config)
@@ -67,7 +70,7 @@ public final class Gateway: Sendable {
         self.outbox = outbox
         self.batcher = batcher
         clock = try Gateway.clockSanity(config, journal: journal, outbox: outbox)
-        let (ledger, fabric) = try Gateway.ledger(config, log: log, outbox: outbox, override: override, logger: logger, metrics: metrics)
+        let (ledger, fabric) = try Gateway.ledger(config, log: log, outbox: outbox, supplied: components.ledger, logger: logger, metrics: metrics)
         let headCheck = fabric.map { Gateway.makeHeadCheck(fabric: $0, log: log, outbox: outbox) }
         self.ledger = ledger
         self.fabric = fabric
@@ -113,13 +116,6 @@ public final class Gateway: Sendable {
             throw .identity(.invalidArgument("\(error)"))
         }
     }
-
-    /// Processes everything journaled so far (for tests and shutdown).
-    public func drain() throws(JournalError) { try processor.drain() }
-
-    /// Cuts every due batch now; `force` also cuts a partial one (for tests and shutdown).
-    @discardableResult
-    public func cutBatches(force: Bool = false) throws -> [UInt64] { try batcher.cutDueBatches(force: force) }
 
     /// The ledger backlog.
     public func outboxStatus() throws(JournalError) -> OutboxStatus { try outbox.status() }

@@ -178,7 +178,7 @@ struct BrokerIdentityTests {
             for i in 0..<5 { expected += try agent.sendMeasurement(at: Date().addingTimeInterval(Double(i - 60))) }
             #expect(await agent.waitForConfirmations(5, timeout: .seconds(60)), "confirmed \(agent.confirmedReports) of 5 reports")
         }
-        try gateway.drain()
+        try gateway.processor.drain()
         let stored = try gateway.journal.observations(deviceId: agentId)
         #expect(!expected.isEmpty)
         #expect(stored.count == expected.count)

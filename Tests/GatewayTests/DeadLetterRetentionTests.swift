@@ -38,7 +38,7 @@ struct DeadLetterRetentionTests {
         let gateway = ward.gateway
         try await Self.publishFaults(port: ward.broker.port)
         #expect(try await TestSupport.eventually(timeout: .seconds(60)) { try gateway.journal.statistics().deadLetters == 3 })
-        try gateway.drain()
+        try gateway.processor.drain()
         let listed = try gateway.journal.deadLetterSummaries(DeadLetterFilter(deviceId: "bad-1"))
         #expect(listed.map(\.payloadBytesKept) == Self.bad.prefix(2).map(\.payload.count))
 

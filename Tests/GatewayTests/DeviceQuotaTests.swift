@@ -45,7 +45,7 @@ struct DeviceQuotaTests {
         #expect(snapshot()["wardgate_messages_refused_total{reason=\"quota\"}"] == 0, "the quota itself was never reached")
         let files = ["", "-wal"].map { (try? FileManager.default.attributesOfItem(atPath: gateway.journal.path + $0)[.size] as? Int) ?? -1 }
         #expect(gateway.journal.usedBytes() < 32 << 20, "journal and WAL bytes: \(files)")
-        try gateway.drain()
+        try gateway.processor.drain()
         #expect(try gateway.journal.deadLetters(limit: 1000).contains { $0.letter.kind == "device_quota" && $0.letter.deviceId == "flood-1" })
         await ward.finish()
     }

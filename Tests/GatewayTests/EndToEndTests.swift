@@ -26,7 +26,7 @@ struct EndToEndTests {
             try gateway.journal.statistics().observations >= expectedObservations
         }
         #expect(arrived)
-        try gateway.drain()
+        try gateway.processor.drain()
         let stats = try gateway.journal.statistics()
         #expect(stats.inboxRecords == expectedMessages)
         #expect(stats.observations == expectedObservations)
@@ -97,7 +97,7 @@ struct EndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let gateway = try Gateway(config: TestSupport.config(directory: directory, brokerPort: 1), logger: TestSupport.quietLogger)
         try gateway.journal.appendInbox(topic: "elsewhere/device-1/data", payload: Array("{}".utf8), qos: 1, receivedAt: Date())
-        try gateway.drain()
+        try gateway.processor.drain()
         let letters = try gateway.journal.deadLetters()
         #expect(letters.count == 1)
         #expect(letters.first?.letter.kind == "unknown_topic")
@@ -130,7 +130,7 @@ struct EndToEndTests {
             try roomy.journal.statistics().observations >= 100 * 5
         }
         #expect(delivered)
-        try roomy.drain()
+        try roomy.processor.drain()
         let counts = try roomy.journal.observationCountsByDeviceAndTime()
         #expect(Set(counts.keys) == recorder.published)
         #expect(counts.values.allSatisfy { $0 == 5 })

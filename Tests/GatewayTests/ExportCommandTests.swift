@@ -17,7 +17,7 @@ struct ExportCommandTests {
         try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: Array(good.utf8), qos: 1, receivedAt: Date())
         let stranger = #"{"ts": 1763719201000, "hr": 64}"#
         try gateway.journal.appendInbox(topic: "wards/w/devices/stranger/vitals", payload: Array(stranger.utf8), qos: 1, receivedAt: Date())
-        try gateway.drain()
+        try gateway.processor.drain()
         let stored = try gateway.journal.observations()
         try gateway.journal.close()
         let signed = Set(stored.filter { $0.signature != nil }.map(\.id))

@@ -137,7 +137,7 @@ struct LatencyHistogramTests {
         defer { broker.stop() }
         let ledger = OutageSimulatingLedger(wrapping: try ward.embeddedLedger())
         ledger.isDown = true
-        let gateway = try Gateway(config: ward.config(brokerPort: broker.port), logger: TestSupport.quietLogger, ledger: ledger)
+        let gateway = try Gateway(config: ward.config(brokerPort: broker.port), logger: TestSupport.quietLogger, components: GatewayComponents(ledger: ledger))
         gateway.start()
         #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
 

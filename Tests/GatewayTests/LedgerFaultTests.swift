@@ -32,7 +32,7 @@ struct LedgerFaultTests {
         config.ledger.retryInitial = .seconds(600)
         config.ledger.retryMaximum = .seconds(600)
         let ledger = OutageSimulatingLedger(wrapping: try ward.embeddedLedger())
-        let gateway = try Gateway(config: config, logger: TestSupport.quietLogger, ledger: ledger)
+        let gateway = try Gateway(config: config, logger: TestSupport.quietLogger, components: GatewayComponents(ledger: ledger))
         gateway.start()
         #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
 
@@ -93,12 +93,12 @@ struct LedgerFaultTests {
         var config = ward.config(brokerPort: broker.port)
         let first = OutageSimulatingLedger(wrapping: try ward.embeddedLedger())
         first.isDown = true
-        var gateway = try Gateway(config: config, logger: TestSupport.quietLogger, ledger: first)
+        var gateway = try Gateway(config: config, logger: TestSupport.quietLogger, components: GatewayComponents(ledger: first))
         gateway.start()
         #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         try await recorder.publish(port: broker.port, devices: 4, rounds: 500, seed: ward.seed)
         #expect(await TestSupport.eventually(timeout: .seconds(120)) { gateway.logTreeSize == 10_000 })
-        try gateway.cutBatches(force: true)
+        try gateway.batcher.cutDueBatches(force: true)
         await gateway.stop()
         let used = try TestSupport.openJournal(config.stateDirectory).usedBytes()
 
@@ -106,7 +106,7 @@ struct LedgerFaultTests {
         config.maxJournalBytes = used + 128 * 1024
         let ledger = OutageSimulatingLedger(wrapping: try ward.embeddedLedger())
         ledger.isDown = true
-        gateway = try Gateway(config: config, logger: TestSupport.quietLogger, ledger: ledger)
+        gateway = try Gateway(config: config, logger: TestSupport.quietLogger, components: GatewayComponents(ledger: ledger))
         gateway.start()
         #expect(await gateway.waitUntilReady(timeout: .seconds(60)))
         // Paced, so processing (not just the small inbox rows) fills the journal as messages arrive.

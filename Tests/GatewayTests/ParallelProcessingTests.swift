@@ -35,7 +35,7 @@ struct ParallelProcessingTests {
                 goodTimes.append(ts)
             }
         }
-        try gateway.drain()
+        try gateway.processor.drain()
 
         let stats = try gateway.journal.statistics()
         #expect(stats.pendingRecords == 0)
@@ -112,7 +112,7 @@ struct ParallelProcessingTests {
                 expected += report.expectedReadings.map { "\($0.deviceId)@\(Int64((($0.deviceTime?.instant.timeIntervalSince1970 ?? 0) * 1000).rounded()))" }
             }
         }
-        try gateway.drain()
+        try gateway.processor.drain()
 
         let stats = try gateway.journal.statistics()
         #expect(stats.pendingRecords == 0)

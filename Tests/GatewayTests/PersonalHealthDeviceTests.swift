@@ -30,7 +30,7 @@ struct PersonalHealthDeviceTests {
         #expect(gateway.metrics.snapshot()["wardgate_manager_replies_total{result=\"sent\"}"] >= 101)
         #expect(gateway.metrics.snapshot()["wardgate_manager_replies_total{result=\"failed\"}"] == 0)
         #expect(try await agent.release())
-        try gateway.drain()
+        try gateway.processor.drain()
 
         let stored = try gateway.journal.observations(deviceId: agent.deviceId)
         #expect(!expected.isEmpty)

@@ -40,7 +40,7 @@ struct ProofTests {
         defer { try? FileManager.default.removeItem(atPath: setup.ward.directory) }
         let gateway = try Gateway(config: setup.config, logger: TestSupport.quietLogger)
         try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: Array("{\"ts\": 1763719200000, \"hr\": 72}".utf8), qos: 1, receivedAt: Date())
-        try gateway.drain()
+        try gateway.processor.drain()
         #expect(throws: ProofBundle.BuildError.self) {
             try ProofBundle.build(.leafIndex(0), journal: gateway.journal, keystore: setup.ward.keystore)
         }
@@ -49,13 +49,13 @@ struct ProofTests {
         } catch {
             #expect(error.description.contains("not yet checkpointed"))
         }
-        #expect(try gateway.cutBatches(force: true) == [1])
+        #expect(try gateway.batcher.cutDueBatches(force: true) == [1])
         // Cutting again at the same size is a no-op, not a second checkpoint.
-        #expect(try gateway.cutBatches(force: true) == [])
+        #expect(try gateway.batcher.cutDueBatches(force: true) == [])
         _ = try ProofBundle.build(.leafIndex(0), journal: gateway.journal, keystore: setup.ward.keystore)
         // A quarantined reading has no proof.
         try gateway.journal.appendInbox(topic: "wards/w/devices/stranger/vitals", payload: Array("{\"ts\": 1763719200000, \"hr\": 72}".utf8), qos: 1, receivedAt: Date())
-        try gateway.drain()
+        try gateway.processor.drain()
         let quarantined = try #require(try gateway.journal.observations(deviceId: "stranger").first)
         #expect(throws: ProofBundle.BuildError.self) {
             try ProofBundle.build(.observation(quarantined.id), journal: gateway.journal, keystore: setup.ward.keystore)

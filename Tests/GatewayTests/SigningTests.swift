@@ -112,7 +112,7 @@ struct SigningTests {
         let gateway = try Gateway(config: config, logger: TestSupport.quietLogger)
         let payload = "{\"ts\": 1763719200000, \"hr\": 72, \"temp_f\": 98.6, \"bp\": {\"sys\": 120, \"dia\": 80}}"
         try gateway.journal.appendInbox(topic: "wards/w/devices/good/vitals", payload: Array(payload.utf8), qos: 1, receivedAt: Date())
-        try gateway.drain()
+        try gateway.processor.drain()
 
         var lines: [String] = []
         try ObservationExport.export(try gateway.journal.observations(), format: .ndjson) { lines.append($0) }

@@ -84,12 +84,12 @@ extension Gateway {
         }
     }
 
-    /// Where batches are anchored: `override` if given, else the configured ledger; none
+    /// Where batches are anchored: the one `components` supplied, else the configured ledger; none
     /// without a gateway key (nothing is signed to anchor). `fabric` is the configured Fabric adapter.
     static func ledger(
-        _ config: GatewayConfig, log: GatewayLog, outbox: Outbox, override: (any LedgerClient)?, logger: Logger, metrics: GatewayMetrics
+        _ config: GatewayConfig, log: GatewayLog, outbox: Outbox, supplied: (any LedgerClient)?, logger: Logger, metrics: GatewayMetrics
     ) throws(GatewayError) -> (client: (any LedgerClient)?, fabric: FabricLedger?) {
-        if let override { return (override, nil) }
+        if let supplied { return (supplied, nil) }
         guard let verifier = log.checkpointVerifier else { return (nil, nil) }
         switch config.ledger.kind {
         case .embedded:

@@ -135,7 +135,7 @@ public struct BenchRunner: Sendable {
         // the Fabric peer double with the gateway's real Fabric adapter.
         let ledger = try makeToolLedger(options.ledger, config: &config, logger: logger, fabricCommitDelayMs: options.fabricCommitDelayMs)
         progress(ledger.description)
-        let gateway = try Gateway(config: config, logger: logger, ledger: ledger.override)
+        let gateway = try Gateway(config: config, logger: logger, components: GatewayComponents(ledger: ledger.override))
         gateway.start()
         guard await gateway.waitUntilReady(timeout: .seconds(60)) else {
             await gateway.stop()

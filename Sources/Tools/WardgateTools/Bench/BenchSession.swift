@@ -210,7 +210,7 @@ struct BenchSession {
         }
         try? await Task.sleep(for: .milliseconds(100))
         poller.stop()
-        try? gateway.drain()
+        try? gateway.processor.drain()
         result.rssBytesPeak = BenchRunner.procStatus("VmHWM")
     }
 

@@ -98,7 +98,7 @@ public struct DemoRunner: Sendable {
                        gatewayCertificate: Keystore(directory: keystore).certificatePath(kind: .gateway, id: "demo-ward"),
                        gatewayKey: Keystore(directory: keystore).keyPath(kind: .gateway, id: "demo-ward")))
         let ledger = try makeToolLedger(ledgerKind, config: &config, logger: logger)
-        let gateway = try Gateway(config: config, logger: logger, ledger: ledger.override)
+        let gateway = try Gateway(config: config, logger: logger, components: GatewayComponents(ledger: ledger.override))
         gateway.start()
         output("\(ledger.description); batches of up to \(config.batch.maxLeaves) leaves or \(config.batch.maxAge)")
         guard await gateway.waitUntilReady(timeout: .seconds(60)) else {
@@ -160,8 +160,8 @@ public struct DemoRunner: Sendable {
     /// Processes and anchors what is left (waiting up to 10 s for the forwarder, 30 s with the Fabric double), stops the
     /// gateway, and sums up.
     private func finish(gateway: Gateway, ledger: any ToolLedger, published: Int, since started: Date) async throws -> DemoSummary {
-        try? gateway.drain()
-        _ = try? gateway.cutBatches(force: true)
+        try? gateway.processor.drain()
+        _ = try? gateway.batcher.cutDueBatches(force: true)
         // The Fabric double's commits take their time, and a restarted peer is reconnected within seconds.
         let anchorDeadline = ContinuousClock.now + .seconds(ledgerKind == .fabric ? 30 : 10)
         while ContinuousClock.now < anchorDeadline, let status = try? gateway.outboxStatus(), status.pendingBatches > 0 {
