@@ -40,7 +40,7 @@ struct JournalMigrationTests {
             profiles: {directory: \(TestSupport.shippedProfiles)}
             journal: {durability: process, retention: forever}
             identity: {keystore: \(directory)/keys, caCertificate: \(directory)/ca.pem}
-            log: {origin: wardgate/fixture.example/fixture-ward, gatewayCertificate: \(directory)/keys/gateways/fixture-ward/cert.pem, gatewayKey: \(directory)/keys/gateways/fixture-ward/key.pem}
+            transparencyLog: {origin: wardgate/fixture.example/fixture-ward, gatewayCertificate: \(directory)/keys/gateways/fixture-ward/cert.pem, gatewayKey: \(directory)/keys/gateways/fixture-ward/key.pem}
             batch: {maxLeaves: 10, maxAge: 200ms}
             ledger: {kind: embedded}
             logging: {level: info}
@@ -113,6 +113,9 @@ struct JournalMigrationTests {
         let daemon = try GatewayProcess(configPath: setup.config, logPath: setup.directory + "/gateway.log")
         defer { _ = daemon.terminate() }
         #expect(await daemon.waitUntilSubscribed(), "\(daemon.log.suffix(2000))")
+        // The API listens in a service of its own, which may come up after the subscriptions.
+        let listening = await TestSupport.eventuallyAsync(timeout: .seconds(60)) { (try? await PlainHTTP.get(port: httpPort, path: "/healthz"))?.status == 200 }
+        #expect(listening, "\(daemon.log.suffix(2000))")
         let first = try setup.expected("first-observation-id").trimmingCharacters(in: .whitespacesAndNewlines)
         let paths = [
             ("api-search-all.json", "/v1/observations?_count=100"), ("api-search-bed-02.json", "/v1/observations?device=bed-02-wrist"),
