@@ -23,7 +23,7 @@ gateway: {id: gw, stateDirectory: ./state}
 mqtt: {host: 127.0.0.1, port: $PORT, clientId: wardgate-prof}
 profiles: {directory: ./profiles}
 identity: {keystore: ./keystore}
-log: {origin: wardgate/prof, gatewayCertificate: ./keystore/gateways/gw/cert.pem, gatewayKey: ./keystore/gateways/gw/key.pem}
+transparencyLog: {origin: wardgate/prof, gatewayCertificate: ./keystore/gateways/gw/cert.pem, gatewayKey: ./keystore/gateways/gw/key.pem}
 journal: {maxBytes: 8GiB}
 C
 cat > "$DIR/mosquitto.conf" <<M

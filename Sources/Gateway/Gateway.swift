@@ -28,7 +28,7 @@ public final class Gateway: Sendable {
     /// Cuts the log into the outbox's batches. `services()` runs it and cuts a partial batch at
     /// shutdown; tests and the demo call `cutDueBatches(force:)` to cut one now.
     public let batcher: LedgerBatcher
-    /// Where batches are anchored; nil without a `log` section (nothing is signed to anchor).
+    /// Where batches are anchored; nil without a `transparencyLog` section (nothing is signed to anchor).
     public let ledger: (any LedgerClient)?
     let forwarder: LedgerForwarder?
     /// The Fabric adapter's gRPC connections, run while the gateway runs (kind `fabric` only).
@@ -57,6 +57,7 @@ public final class Gateway: Sendable {
     public init(config: GatewayConfig, logger: Logger, components: GatewayComponents = GatewayComponents()) throws(GatewayError) {
         self.config = config
         self.logger = logger
+        for deprecation in config.deprecations { logger.warning("deprecated configuration: \(deprecation)") }
         let (profiles, assignments) = try Gateway.loadDeviceFiles(config)
         let journal = try Gateway.openCheckedJournal(config)
         let metrics = GatewayMetrics()

@@ -51,7 +51,7 @@ public final class GatewayLog: ObservationCommitHook, Sendable {
             signer = try CheckpointSigner(origin: origin, signer: noteSigner, lastSigned: lastSigned)
         } else {
             signer = nil
-            logger.warning("no log section: leaves are appended but no checkpoint is signed and nothing is anchored")
+            logger.warning("no transparencyLog section: leaves are appended but no checkpoint is signed and nothing is anchored")
         }
     }
 
@@ -174,7 +174,7 @@ public struct LogDivergence: Error, Sendable, CustomStringConvertible {
             + "(a damaged, rolled-back or replaced journal.sqlite or journal.sqlite-wal). "
             + "Refusing to run, so that no checkpoint contradicting one already signed is ever signed. "
             + "Recover as docs/deployment.md \"Faults and recovery\" says: keep the damaged files, restore the journal from a backup "
-            + "that holds at least size \(referenceSize), or start a new log (a new log.origin) and keep the old journal for audit."
+            + "that holds at least size \(referenceSize), or start a new log (a new transparencyLog.origin) and keep the old journal for audit."
     }
 }
 

@@ -39,7 +39,7 @@ struct FabricWard {
             profiles: {directory: \(TestSupport.shippedProfiles)}
             journal: {durability: process, maxBytes: 1GiB}
             identity: {keystore: \(ward.keystore.directory), caCertificate: \(ward.ca.certificatePath)}
-            log: {origin: \(LedgerWard.origin), gatewayCertificate: \(gatewayCertificate),
+            transparencyLog: {origin: \(LedgerWard.origin), gatewayCertificate: \(gatewayCertificate),
                   gatewayKey: \(ward.keystore.keyPath(kind: .gateway, id: "test-ward"))}
             batch: {maxLeaves: 200, maxAge: 200ms}
             ledger:

@@ -51,7 +51,7 @@ struct LedgerWard {
             profiles: {directory: \(TestSupport.shippedProfiles)}
             journal: {durability: process, maxBytes: 1GiB}
             identity: {keystore: \(keystore.directory), caCertificate: \(ca.certificatePath)}
-            log: {origin: \(LedgerWard.origin), gatewayCertificate: \(keystore.certificatePath(kind: .gateway, id: "test-ward")),
+            transparencyLog: {origin: \(LedgerWard.origin), gatewayCertificate: \(keystore.certificatePath(kind: .gateway, id: "test-ward")),
                   gatewayKey: \(keystore.keyPath(kind: .gateway, id: "test-ward"))}
             batch: {maxLeaves: 200, maxAge: 200ms}
             ledger: {kind: embedded, path: \(ledgerPath), retry: {initial: 50ms, maximum: 1s}, healthProbe: 100ms}

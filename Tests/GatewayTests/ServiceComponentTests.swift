@@ -196,6 +196,34 @@ struct ServiceComponentTests {
         let config = try GatewayConfig.parse(GatewayConfig.defaultYAML, file: "wardgate.yml", baseDirectory: directory)
         #expect(config.http == nil)
         #expect(config.logFormat == .auto)
+        #expect(config.log != nil && config.deprecations.isEmpty, "config init prints transparencyLog:, not the deprecated log:")
+    }
+
+    @Test("the Merkle log's section is transparencyLog:; the old log: still parses, with a deprecation naming the new key that the gateway logs at start")
+    func transparencyLogKey() throws {
+        let section = "{origin: wardgate/hospital.example/ward-7b, gatewayCertificate: ./cert.pem, gatewayKey: ./key.pem}\n"
+        let current = try Self.parse("transparencyLog: " + section)
+        let old = try Self.parse("log: " + section)
+        #expect(current.log != nil && old.log?.origin == current.log?.origin && old.log?.gatewayKey.hasSuffix("/key.pem") == true)
+        #expect(current.deprecations.isEmpty)
+        #expect(old.deprecations.count == 1 && old.deprecations[0].contains("rename it to transparencyLog:"), "\(old.deprecations)")
+        do {
+            _ = try Self.parse("transparencyLog: " + section + "log: " + section)
+            Issue.record("both names of the section were accepted")
+        } catch {
+            #expect(error.description.contains("log: is the old name of transparencyLog"), "\(error)")
+        }
+
+        let directory = TestSupport.temporaryDirectory("svclogkey")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = TestSupport.config(directory: directory, brokerPort: 1)
+        config.deprecations = old.deprecations
+        let sink = LogSink.capture()
+        let logger = Logger(label: "wardgate") { ServiceLogHandler(label: $0, level: .info, format: .text, sink: sink) }
+        let gateway = try Gateway(config: config, logger: logger)
+        try gateway.journal.close()
+        #expect(sink.captured.contains { $0.contains("warning") && $0.contains("deprecated configuration") && $0.contains("rename it to transparencyLog:") },
+                "\(sink.captured)")
     }
 
     // MARK: Readiness of a real gateway

@@ -77,7 +77,7 @@ struct SigningTimeProofTests {
             mqtt: {host: 127.0.0.1, port: \(brokerPort), clientId: iat-proof}
             profiles: {directory: \(TestSupport.shippedProfiles)}
             identity: {keystore: \(setup.ward.keystore.directory)}
-            log: {origin: \(log.origin), gatewayCertificate: \(log.gatewayCertificate), gatewayKey: \(log.gatewayKey)}
+            transparencyLog: {origin: \(log.origin), gatewayCertificate: \(log.gatewayCertificate), gatewayKey: \(log.gatewayKey)}
             ledger: {path: \(config.ledger.path)}
             """
         let path = setup.ward.directory + "/wardgate.yml"

@@ -28,7 +28,7 @@ extension Gateway {
     /// The configured embedded ledger, trusting this gateway's checkpoint key for the log's
     /// origin (for the demo and tools that open it beside a gateway).
     public static func embeddedLedger(config: GatewayConfig, logger: Logger) throws(GatewayError) -> EmbeddedLedger {
-        guard let log = config.log else { throw .ledger("a ledger needs the log section: without a gateway key nothing is signed to anchor") }
+        guard let log = config.log else { throw .ledger("a ledger needs the transparencyLog section: without a gateway key nothing is signed to anchor") }
         let verifier: any NoteVerifier
         do {
             verifier = try ECDSAP256NoteSigner(keyName: log.origin, privateKey: PrivateKeyFile.loadP256(log.gatewayKey)).verifier

@@ -109,8 +109,20 @@ struct ConfigSections {
             keystore: keystore, caCertificate: section.optionalString("caCertificate").map(resolve), crl: section.optionalString("crl").map(resolve))
     }
 
-    func log(_ root: YAMLObject) -> GatewayConfig.LogSettings? {
-        guard let section = root.optionalObject("log") else { return nil }
+    /// `transparencyLog:`, or the same section under its old name `log:` (the Merkle log's,
+    /// easily taken for logging's) with a deprecation naming the new key.
+    func transparencyLog(_ root: YAMLObject, deprecations: inout [String]) -> GatewayConfig.LogSettings? {
+        guard root.has("log") else { return transparencyLog(root.optionalObject("transparencyLog")) }
+        if root.has("transparencyLog") {
+            reader.report("log", "is the old name of transparencyLog: keep only transparencyLog")
+            return transparencyLog(root.optionalObject("transparencyLog"))
+        }
+        deprecations.append("the log: section is deprecated and will be removed: rename it to transparencyLog: (the same keys)")
+        return transparencyLog(root.optionalObject("log"))
+    }
+
+    private func transparencyLog(_ section: YAMLObject?) -> GatewayConfig.LogSettings? {
+        guard let section else { return nil }
         defer { section.finish() }
         let origin = section.string("origin")
         let certificate = section.string("gatewayCertificate").map(resolve)

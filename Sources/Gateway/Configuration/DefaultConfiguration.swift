@@ -50,7 +50,7 @@ extension GatewayConfig {
           caCertificate: ./ca/ca.pem    # the ward CA that issued the device certificates
           # crl: ./ca/crl.pem           # revocations; reloaded when it changes and on SIGHUP
 
-        log:                            # the Merkle log's signed checkpoints (see docs/proof-bundle.md)
+        transparencyLog:                # the Merkle log's signed checkpoints (see docs/proof-bundle.md)
           origin: wardgate/hospital.example/ward-7b
           gatewayCertificate: ./keys/gateways/ward-7b/cert.pem   # wardgate gateway enroll --id ward-7b ...
           gatewayKey: ./keys/gateways/ward-7b/key.pem

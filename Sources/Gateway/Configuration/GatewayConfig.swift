@@ -26,8 +26,13 @@ public struct GatewayConfig: Sendable {
     /// `logging.format`: auto, journald or text.
     public var logFormat: LogFormat = .auto
 
-    /// The Merkle log's checkpoints (`log:`); nil means leaves are appended but nothing is signed.
+    /// The Merkle log's checkpoints (`transparencyLog:`, formerly `log:`); nil means leaves are
+    /// appended but nothing is signed.
     public var log: LogSettings?
+
+    /// What the file says in a deprecated way, each naming its replacement: `Gateway` logs them
+    /// as warnings at start and `config check` prints them.
+    public var deprecations: [String] = []
 
     public struct LogSettings: Sendable, Hashable {
         public var origin: String
@@ -114,7 +119,7 @@ public struct GatewayConfig: Sendable {
         sections.profiles(root, into: &config)
         sections.journal(root, into: &config)
         config.identity = sections.identity(root)
-        config.log = sections.log(root)
+        config.log = sections.transparencyLog(root, deprecations: &config.deprecations)
         sections.batch(root, into: &config.batch)
         sections.ledger(root, into: &config.ledger)
         sections.logging(root, into: &config)

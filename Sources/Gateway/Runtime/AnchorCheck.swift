@@ -92,6 +92,6 @@ enum AnchorCheck {
     private static let lostState = """
         the journal lost anchored state (restored from an older copy, or replaced). Refusing to run, so that no checkpoint \
         contradicting one already anchored is ever signed. Restore the journal and the state directory from a backup that holds \
-        at least the channel's size, or start a new log (a new log.origin) and keep the old journal for audit (\(recovery))
+        at least the channel's size, or start a new log (a new transparencyLog.origin) and keep the old journal for audit (\(recovery))
         """
 }

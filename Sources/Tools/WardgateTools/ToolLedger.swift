@@ -14,13 +14,13 @@ public enum ToolLedgerKind: String, Sendable, CaseIterable {
 }
 
 /// Makes the ledger of `kind`, configuring the gateway for it: the embedded one, or the Fabric
-/// double (whose gateway certificate registration follows the configuration's `log` section).
+/// double (whose gateway certificate registration follows the configuration's `transparencyLog` section).
 func makeToolLedger(_ kind: ToolLedgerKind, config: inout GatewayConfig, logger: Logger, fabricCommitDelayMs: Int = 300) throws -> any ToolLedger {
     switch kind {
     case .embedded:
         return try EmbeddedToolLedger(config: config, logger: logger)
     case .fabric:
-        guard let log = config.log else { throw ToolLedgerError("anchoring needs the log section: without a gateway key nothing is signed") }
+        guard let log = config.log else { throw ToolLedgerError("anchoring needs the transparencyLog section: without a gateway key nothing is signed") }
         let fabric = try FabricDoubleLedger(origin: log.origin, gatewayCertificate: log.gatewayCertificate, commitDelayMs: fabricCommitDelayMs)
         fabric.configure(&config)
         return fabric

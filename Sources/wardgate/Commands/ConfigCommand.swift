@@ -30,6 +30,7 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let settings = try configFile.load()
+            for deprecation in settings.deprecations { CommandSupport.printError("warning: \(deprecation)") }
             do {
                 let profiles = try ProfileSet.load(directory: settings.profilesDirectory)
                 let assignments = try AssignmentBook(path: settings.assignmentsFile)
