@@ -59,18 +59,21 @@ struct ForwarderWindowTests {
             ledger = try EmbeddedLedger(path: directory + "/ledger.sqlite", trustedGateways: [ForwarderWindowTests.origin: signer.verifier], logger: Logger(label: "test"))
         }
 
-        /// Appends `count` leaves and cuts them as one batch with a signed checkpoint.
-        func cut(_ count: Int) throws {
+        /// Appends `count` leaves and cuts them as one batch with a signed checkpoint; `alongside`
+        /// runs in the cut's transaction, as the batcher runs it; `thenFail` rolls the cut back.
+        func cut(_ count: Int, alongside: LedgerForwarder.AlongsideCut? = nil, thenFail: Bool = false) throws {
             let first = try tree.size
             _ = try tree.append(contentsOf: (0..<count).map { RFC9162.leafHash(Array("leaf \(first + UInt64($0))".utf8)) })
             let note = try SignedNote(signing: Checkpoint(origin: ForwarderWindowTests.origin, treeHead: tree.treeHead()).body, with: [signer]).serialized
             let size = try tree.size
             try journal.write { transaction in
                 try outbox.enqueueBatch(origin: ForwarderWindowTests.origin, firstLeaf: first, treeSize: size, checkpointNote: note, entries: [], now: Date(), in: transaction)
+                try alongside?(transaction)
+                if thenFail { throw CancellationError() }
             }
         }
 
-        func forwarder(_ client: any LedgerClient, cutBeforeAnchor: (@Sendable () throws -> Void)? = nil,
+        func forwarder(_ client: any LedgerClient, cutBeforeAnchor: (@Sendable (@escaping LedgerForwarder.AlongsideCut) throws -> Void)? = nil,
                        admit: (@Sendable () async -> LedgerForwarder.Admission)? = nil,
                        events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) -> LedgerForwarder {
             LedgerForwarder(outbox: outbox, tree: tree, client: client, window: .coalescing, cutBeforeAnchor: cutBeforeAnchor, admit: admit,
@@ -152,7 +155,7 @@ struct ForwarderWindowTests {
         let setup = try Setup()
         defer { setup.remove() }
         let cuts = Mutex(0)
-        let forwarder = setup.forwarder(setup.ledger, cutBeforeAnchor: {
+        let forwarder = setup.forwarder(setup.ledger, cutBeforeAnchor: { _ in
             // Stands for the batcher: leaves were logged and are cut only when the forwarder asks.
             try cuts.withLock { count in
                 count += 1
@@ -162,6 +165,40 @@ struct ForwarderWindowTests {
         #expect(await forwarder.forwardNext() == .anchored(10))
         #expect(await forwarder.forwardNext() == .anchored(20))
         #expect(await forwarder.forwardNext() == .idle)
-        #expect(cuts.withLock { $0 } == 3)
+        // Before each anchor and after each receipt (the next anchor's cut, stored with the receipt).
+        #expect(cuts.withLock { $0 } == 5)
+    }
+
+    @Test("the receipt, the next cut and the next anchor's choice commit in one transaction; a cut that rolls back takes the choice with it, and the receipt is stored on its own")
+    func choosesInTheCutsTransaction() async throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        let counting = LostAnswerLedger(wrapping: setup.ledger, lost: 0)
+        let rounds = Mutex(0)
+        let forwarder = setup.forwarder(counting, cutBeforeAnchor: { alongside in
+            let round = rounds.withLock { count in count += 1; return count }
+            switch round {
+            case 1: try setup.cut(10, alongside: alongside)
+            // After receipt 10: leaves logged, then the cut fails after the choice (a full disk): batch 25 never existed.
+            case 2: try setup.cut(15, alongside: alongside, thenFail: true)
+            case 4: try setup.cut(5, alongside: alongside)
+            default: try setup.journal.write { transaction in try alongside(transaction) }  // nothing due
+            }
+        })
+        #expect(await forwarder.forwardNext() == .anchored(10))
+        #expect(try setup.outbox.batches().map(\.state) == [.anchored], "receipt 10 stored on its own after the rollback")
+        try setup.cut(5)
+        // The rolled-back cut chose 25, which the outbox never held: the forwarder anchors 30.
+        #expect(await forwarder.forwardNext() == .anchored(30))
+        // Receipt 30 committed with the cut of 35, already chosen and marked for the next anchor.
+        let afterThirty = try setup.outbox.batches()
+        #expect(afterThirty.map(\.treeSize) == [10, 30, 35])
+        #expect(afterThirty.map(\.state) == [.anchored, .anchored, .pending] && afterThirty[2].submittedAtMs != nil)
+        #expect(await forwarder.forwardNext() == .anchored(35))
+        #expect(await forwarder.forwardNext() == .idle)
+        #expect(rounds.withLock { $0 } == 6, "the chosen 35 was anchored without a cut of its own")
+        #expect(counting.submitted.withLock { $0.map(\.treeSize) } == [10, 30, 35])
+        #expect(try setup.outbox.batches().allSatisfy { $0.state == .anchored && $0.submittedAtMs != nil })
+        #expect(try setup.ledger.verifyChain().isIntact)
     }
 }

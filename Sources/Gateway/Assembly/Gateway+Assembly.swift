@@ -110,8 +110,8 @@ extension Gateway {
             outbox: outbox, tree: log.tree, client: TimedLedgerClient(ledger) { metrics.recordSubmit($0, $1) },
             retry: Backoff(initial: config.ledger.retryInitial, maximum: config.ledger.retryMaximum, jitter: .full),
             healthProbeInterval: config.ledger.healthProbe, window: window(for: ledger),
-            cutBeforeAnchor: {
-                let cut = try batcher.cutDueBatches(force: true)
+            cutBeforeAnchor: { alongside in
+                let cut = try batcher.cutDueBatches(force: true, alongside: alongside)
                 if !cut.isEmpty { metrics.record(.cut(treeSizes: cut)) }
             },
             admit: headCheck.map { check -> @Sendable () async -> LedgerForwarder.Admission in { await check.admission() } },

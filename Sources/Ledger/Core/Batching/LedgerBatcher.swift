@@ -55,51 +55,71 @@ public final class LedgerBatcher: Sendable {
 
     /// Cuts every batch that is due: full batches of `maxLeaves` first, then (once the oldest
     /// unbatched leaf is `maxAge` old, or when `force`) one with whatever is left.
+    /// `alongside` runs once, in the journal transaction of the last batch cut (or in one of its
+    /// own when none is due), so that what the caller records about the cut commits with it.
     /// Returns the tree sizes cut.
     @discardableResult
-    public func cutDueBatches(now: ContinuousClock.Instant = .now, force: Bool = false) throws -> [UInt64] {
-        try cutting.withLock { _ in try cutDueBatchesLocked(now: now, force: force) }
+    public func cutDueBatches(now: ContinuousClock.Instant = .now, force: Bool = false,
+                              alongside: ((JournalTransaction) throws -> Void)? = nil) throws -> [UInt64] {
+        try cutting.withLock { _ in try cutDueBatchesLocked(now: now, force: force, alongside: alongside) }
     }
 
-    private func cutDueBatchesLocked(now: ContinuousClock.Instant, force: Bool) throws -> [UInt64] {
-        guard log.signsCheckpoints else { return [] }
+    private func cutDueBatchesLocked(now: ContinuousClock.Instant, force: Bool, alongside: ((JournalTransaction) throws -> Void)?) throws -> [UInt64] {
+        let (size, batched, ends) = log.signsCheckpoints ? try dueEnds(now: now, force: force) : (0, 0, [])
+        guard !ends.isEmpty else {
+            if let alongside { try outbox.journal.write { transaction in try alongside(transaction) } }
+            return []
+        }
+        var first = batched
+        for (index, end) in ends.enumerated() {
+            try cutBatch(from: first, to: end, alongside: index == ends.count - 1 ? alongside : nil)
+            state.withLock { state in
+                state.batchedSize = end
+                if end == size { state.oldestUnbatchedSeen = nil }
+            }
+            first = end
+        }
+        return ends
+    }
+
+    /// The log's size, the size batched so far, and the tree sizes to cut at now, in order.
+    private func dueEnds(now: ContinuousClock.Instant, force: Bool) throws -> (UInt64, UInt64, [UInt64]) {
         let size = try log.tree.size
-        var cut: [UInt64] = []
-        while true {
-            let (batched, seen) = state.withLock { state -> (UInt64, ContinuousClock.Instant) in
-                if state.oldestUnbatchedSeen == nil { state.oldestUnbatchedSeen = now }
-                return (state.batchedSize, state.oldestUnbatchedSeen ?? now)
-            }
-            guard size > batched else {
-                state.withLock { $0.oldestUnbatchedSeen = nil }
-                return cut
-            }
+        let (batched, seen) = state.withLock { state -> (UInt64, ContinuousClock.Instant) in
+            if state.oldestUnbatchedSeen == nil { state.oldestUnbatchedSeen = now }
+            return (state.batchedSize, state.oldestUnbatchedSeen ?? now)
+        }
+        guard size > batched else {
+            state.withLock { $0.oldestUnbatchedSeen = nil }
+            return (size, batched, [])
+        }
+        var ends: [UInt64] = []
+        var from = batched
+        while size > from {
             let end: UInt64
-            if size - batched >= UInt64(batch.maxLeaves) {
-                end = batched + UInt64(batch.maxLeaves)
+            if size - from >= UInt64(batch.maxLeaves) {
+                end = from + UInt64(batch.maxLeaves)
             } else if force || now - seen >= batch.maxAge {
                 end = size
             } else {
-                return cut
+                break
             }
             // A checkpoint signed before batching existed may lie past `end`; never sign below it.
             let target = min(size, max(end, log.lastSignedSize ?? 0))
-            try cutBatch(from: batched, to: target)
-            state.withLock { state in
-                state.batchedSize = target
-                if target == size { state.oldestUnbatchedSeen = nil }
-            }
-            cut.append(target)
+            ends.append(target)
+            from = target
         }
+        return (size, batched, ends)
     }
 
-    private func cutBatch(from first: UInt64, to size: UInt64) throws {
+    private func cutBatch(from first: UInt64, to size: UInt64, alongside: ((JournalTransaction) throws -> Void)?) throws {
         let signed = try log.signCheckpoint(atSize: size)
         let entries = try log.leafData(leaves: first..<size).map { OutboxEntry(leafIndex: $0.leafIndex, leafData: $0.leafData) }
         try outbox.journal.write { transaction in
             try log.recordCheckpoint(signed, in: transaction)
             try outbox.enqueueBatch(
                 origin: log.origin, firstLeaf: first, treeSize: size, checkpointNote: signed.text, entries: entries, now: Date(), in: transaction)
+            try alongside?(transaction)
         }
         log.forgetLeafData(first..<size)
     }

@@ -48,10 +48,15 @@ public final class LedgerForwarder: Sendable {
     private let events: @Sendable (ForwarderEvent) -> Void
     private let idlePoll: Duration
     private let window: Window
-    private let cutBeforeAnchor: (@Sendable () throws -> Void)?
+    private let cutBeforeAnchor: (@Sendable (_ alongside: @escaping AlongsideCut) throws -> Void)?
     private let admit: (@Sendable () async -> Admission)?
     private let refusalLogged = Mutex<Bool>(false)
+    /// The anchor chosen in the transaction that stored the last receipt, for the next call.
+    private let chosenWithReceipt = Mutex<OutboxBatch?>(nil)
     private let consecutiveFailures = Mutex<Int>(0)
+
+    /// What the forwarder runs inside the journal transaction of the cut before an anchor.
+    public typealias AlongsideCut = @Sendable (JournalTransaction) throws -> Void
 
     public enum Window: Sendable, Equatable {
         case oneBatch
@@ -70,11 +75,16 @@ public final class LedgerForwarder: Sendable {
 
     /// `retry` is fully jittered (`Backoff.Jitter.full`) unless the caller says otherwise; while
     /// it waits, the ledger's health is probed every `healthProbeInterval` and an answer ends the wait.
-    /// `cutBeforeAnchor` (coalescing window only) runs before each anchor is chosen: the gateway cuts
-    /// a batch of every leaf logged so far, so an anchor starts as soon as the previous one is
-    /// answered instead of waiting for `batch.maxAge`. `admit` runs before each anchor is chosen.
+    /// `cutBeforeAnchor` (coalescing window only) runs after each receipt and before an anchor not
+    /// chosen yet: the gateway cuts a batch of every leaf logged so far, so an anchor starts as soon
+    /// as the previous one is answered instead of waiting for `batch.maxAge`. It runs the closure it
+    /// is handed in the journal transaction of its last cut (`LedgerBatcher.cutDueBatches(alongside:)`),
+    /// where the forwarder stores the receipt and chooses and marks the next anchor: one journal
+    /// write between two anchors, not three (at the full rate every write waits for the
+    /// pipeline's). `admit` runs before each anchor is offered.
     public init(outbox: Outbox, tree: LogTree<SQLiteSubtreeHashStore>, client: any LedgerClient, retry: Backoff = Backoff(jitter: .full),
-                healthProbeInterval: Duration = .seconds(1), window: Window = .oneBatch, cutBeforeAnchor: (@Sendable () throws -> Void)? = nil,
+                healthProbeInterval: Duration = .seconds(1), window: Window = .oneBatch,
+                cutBeforeAnchor: (@Sendable (_ alongside: @escaping AlongsideCut) throws -> Void)? = nil,
                 admit: (@Sendable () async -> Admission)? = nil, idlePoll: Duration = .milliseconds(20), logger: Logger,
                 events: @escaping @Sendable (ForwarderEvent) -> Void = { _ in }) {
         self.outbox = outbox
@@ -121,30 +131,20 @@ public final class LedgerForwarder: Sendable {
         let batch: OutboxBatch
         let ledgerBatch: LedgerBatch
         let covered: [OutboxBatch]
+        let chosenInCut = chosenWithReceipt.withLock { chosen in defer { chosen = nil }; return chosen }.map { ChoiceInCut.made($0) } ?? cutAndChoose()
         do {
-            try cutBeforeAnchor?()
-        } catch {
-            logger.warning("the leaves logged so far could not be cut before an anchor; they go with the next batch", metadata: ["reason": "\(error)"])
-        }
-        do {
-            guard let next = try window == .coalescing ? outbox.nextCoalescingTarget() : outbox.nextPendingBatch() else { return .idle }
+            guard let next = try chooseApart(unless: chosenInCut) else { return .idle }
             batch = next
             covered = window == .coalescing ? try outbox.pendingBatches(upTo: batch.treeSize) : [batch]
             ledgerBatch = try prepare(batch)
-            if window == .coalescing { try outbox.markSubmitted(batch: batch.treeSize) }
+            if window == .coalescing, case .notMade = chosenInCut { try outbox.markSubmitted(batch: batch.treeSize) }
         } catch {
             logger.error("ALARM: cannot read the ledger outbox", metadata: ["reason": "\(error)"])
             return .retryLater(0)
         }
         switch await client.submit(ledgerBatch) {
         case .anchored(let receipt):
-            do {
-                try outbox.markAnchored(batch: batch.treeSize, ledger: client.kind, receipt: receipt.document.serializedBytes)
-            } catch {
-                // Resent after the next wait: the ledger answers with this same receipt.
-                logger.error("receipt not stored; the batch will be resent", metadata: ["batch": "\(batch.treeSize)", "reason": "\(error)"])
-                return .retryLater(batch.treeSize)
-            }
+            guard storeReceipt(receipt, of: batch) else { return .retryLater(batch.treeSize) }
             let failures = consecutiveFailures.withLock { count in defer { count = 0 }; return count }
             if failures > 0 {
                 logger.notice("ledger reachable again", metadata: ["failedAttempts": "\(failures)"])
@@ -179,6 +179,65 @@ public final class LedgerForwarder: Sendable {
             events(.permanentFailure(treeSize: batch.treeSize, reason: reason))
             return .failed(batch.treeSize)
         }
+    }
+
+    /// Whether the anchor was chosen (and marked submitted) in the cut's transaction.
+    private enum ChoiceInCut: Sendable {
+        case notMade
+        case made(OutboxBatch?)
+    }
+
+    private final class ChoiceBox: Sendable {
+        let choice = Mutex<ChoiceInCut>(.notMade)
+    }
+
+    /// The anchor chosen in a cut, or else the window's next one read apart.
+    private func chooseApart(unless choice: ChoiceInCut) throws -> OutboxBatch? {
+        if case .made(let chosen) = choice { return chosen }
+        return try window == .coalescing ? outbox.nextCoalescingTarget() : outbox.nextPendingBatch()
+    }
+
+    /// Stores a receipt. In a coalescing window it goes in the transaction of the next anchor's
+    /// cut, whose choice the next call takes: one journal write between two anchors. If that cut
+    /// fails (and rolls back with the receipt), the receipt is stored on its own.
+    private func storeReceipt(_ receipt: LedgerReceipt, of batch: OutboxBatch) -> Bool {
+        let bytes = receipt.document.serializedBytes
+        let kind = client.kind
+        let store: AlongsideCut = { [outbox] transaction in
+            try outbox.markAnchored(batch: batch.treeSize, ledger: kind, receipt: bytes, in: transaction)
+        }
+        if case .made(let next) = cutAndChoose(storing: store) {
+            chosenWithReceipt.withLock { $0 = next }
+            return true
+        }
+        do {
+            try outbox.markAnchored(batch: batch.treeSize, ledger: kind, receipt: bytes)
+            return true
+        } catch {
+            // Resent after the next wait: the ledger answers with this same receipt.
+            logger.error("receipt not stored; the batch will be resent", metadata: ["batch": "\(batch.treeSize)", "reason": "\(error)"])
+            return false
+        }
+    }
+
+    /// Cuts what is logged and, in the cut's own transaction, stores `storing` and chooses and
+    /// marks the anchor. Not made when there is no cut hook, the cut failed (its transaction
+    /// rolled back), or the hook did not run the choice: the caller then chooses apart.
+    private func cutAndChoose(storing: AlongsideCut? = nil) -> ChoiceInCut {
+        guard let cutBeforeAnchor else { return .notMade }
+        let box = ChoiceBox()
+        do {
+            try cutBeforeAnchor { [outbox] transaction in
+                try storing?(transaction)
+                let target = try outbox.coalescingTarget(in: transaction)
+                if let target { try outbox.markSubmitted(batch: target.treeSize, in: transaction) }
+                box.choice.withLock { $0 = .made(target) }
+            }
+        } catch {
+            logger.warning("the leaves logged so far could not be cut before an anchor; they go with the next batch", metadata: ["reason": "\(error)"])
+            return .notMade
+        }
+        return box.choice.withLock { $0 }
     }
 
     /// nil when `admit` lets anchoring go on. A wait counts as a failed attempt (the ledger is

@@ -176,20 +176,26 @@ public struct Outbox: Sendable {
     /// any other checkpoint would carry a proof from a size the ledger has moved past), else the
     /// newest pending batch, whose checkpoint covers every pending one.
     public func nextCoalescingTarget() throws(JournalError) -> OutboxBatch? {
-        try journal.read { transaction in
-            let db = transaction.database
-            return try (Row.fetchOne(db, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' AND submitted_at_ms IS NOT NULL ORDER BY tree_size LIMIT 1")
-                ?? Row.fetchOne(db, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' ORDER BY tree_size DESC LIMIT 1")).map(OutboxBatch.init(row:))
-        }
+        try journal.read { transaction in try coalescingTarget(in: transaction) }
+    }
+
+    /// `nextCoalescingTarget`, in the caller's transaction (the cut that precedes an anchor).
+    public func coalescingTarget(in transaction: JournalTransaction) throws -> OutboxBatch? {
+        let db = transaction.database
+        return try (Row.fetchOne(db, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' AND submitted_at_ms IS NOT NULL ORDER BY tree_size LIMIT 1")
+            ?? Row.fetchOne(db, sql: "SELECT * FROM ledger_outbox WHERE state = 'pending' ORDER BY tree_size DESC LIMIT 1")).map(OutboxBatch.init(row:))
     }
 
     /// Records, before the ledger sees it, that this batch is being offered (see `nextCoalescingTarget`).
     public func markSubmitted(batch treeSize: UInt64, now: Date = Date()) throws(JournalError) {
-        try journal.write { transaction in
-            try transaction.database.execute(
-                sql: "UPDATE ledger_outbox SET submitted_at_ms = ? WHERE tree_size = ? AND submitted_at_ms IS NULL",
-                arguments: [Journal.milliseconds(now), Int64(treeSize)])
-        }
+        try journal.write { transaction in try markSubmitted(batch: treeSize, now: now, in: transaction) }
+    }
+
+    /// `markSubmitted`, in the caller's transaction.
+    public func markSubmitted(batch treeSize: UInt64, now: Date = Date(), in transaction: JournalTransaction) throws {
+        try transaction.database.execute(
+            sql: "UPDATE ledger_outbox SET submitted_at_ms = ? WHERE tree_size = ? AND submitted_at_ms IS NULL",
+            arguments: [Journal.milliseconds(now), Int64(treeSize)])
     }
 
     /// The pending batches a checkpoint of `treeSize` anchors with it: oldest first, itself last.
@@ -237,22 +243,26 @@ public struct Outbox: Sendable {
     /// by it (`anchoredBy`), in the same transaction. Returns how many batches it marked.
     @discardableResult
     public func markAnchored(batch treeSize: UInt64, ledger: String, receipt: [UInt8], now: Date = Date()) throws(JournalError) -> Int {
-        try journal.write { transaction in
-            let db = transaction.database
-            try db.execute(
-                sql: """
-                    UPDATE ledger_outbox SET state = 'anchored', attempts = attempts + 1, ledger = ?, receipt = ?, entries = NULL,
-                    last_error = NULL, finished_at_ms = ? WHERE tree_size = ?
-                    """,
-                arguments: [ledger, Data(receipt), Journal.milliseconds(now), Int64(treeSize)])
-            try db.execute(
-                sql: """
-                    UPDATE ledger_outbox SET state = 'anchored', ledger = ?, anchored_by = ?, entries = NULL, last_error = NULL, finished_at_ms = ?
-                    WHERE state = 'pending' AND tree_size < ?
-                    """,
-                arguments: [ledger, Int64(treeSize), Journal.milliseconds(now), Int64(treeSize)])
-            return db.changesCount + 1
-        }
+        try journal.write { transaction in try markAnchored(batch: treeSize, ledger: ledger, receipt: receipt, now: now, in: transaction) }
+    }
+
+    /// `markAnchored`, in the caller's transaction (the forwarder's next cut).
+    @discardableResult
+    public func markAnchored(batch treeSize: UInt64, ledger: String, receipt: [UInt8], now: Date = Date(), in transaction: JournalTransaction) throws -> Int {
+        let db = transaction.database
+        try db.execute(
+            sql: """
+                UPDATE ledger_outbox SET state = 'anchored', attempts = attempts + 1, ledger = ?, receipt = ?, entries = NULL,
+                last_error = NULL, finished_at_ms = ? WHERE tree_size = ?
+                """,
+            arguments: [ledger, Data(receipt), Journal.milliseconds(now), Int64(treeSize)])
+        try db.execute(
+            sql: """
+                UPDATE ledger_outbox SET state = 'anchored', ledger = ?, anchored_by = ?, entries = NULL, last_error = NULL, finished_at_ms = ?
+                WHERE state = 'pending' AND tree_size < ?
+                """,
+            arguments: [ledger, Int64(treeSize), Journal.milliseconds(now), Int64(treeSize)])
+        return db.changesCount + 1
     }
 
     /// A batch the ledger refused for good: kept, with its leaves, as a dead letter. Its leaves
