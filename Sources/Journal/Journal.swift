@@ -155,10 +155,11 @@ public final class Journal: Sendable {
         }
     }
 
-    /// Messages not yet turned into Observations, oldest first.
-    public func pendingInbox(limit: Int) throws(JournalError) -> [InboxRecord] {
+    /// Messages not yet turned into Observations, oldest first: past the processing cursor, and
+    /// past `seq` if given (the processor reads the next batch while the one before it commits).
+    public func pendingInbox(after seq: Int64? = nil, limit: Int) throws(JournalError) -> [InboxRecord] {
         try readDatabase { db in
-            let cursor = try Journal.cursor(db)
+            let cursor = max(try Journal.cursor(db), seq ?? 0)
             return try InboxRecord.fetchAll(db, sql: "SELECT * FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, limit])
         }
     }

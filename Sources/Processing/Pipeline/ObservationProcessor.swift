@@ -31,8 +31,11 @@ public final class ObservationProcessor: Sendable {
     let normalizer = Normalizer()
     private let deadLetterLog = LogThrottle(interval: 60)
     /// One batch at a time: sessions step in record order, so two batches must not interleave
-    /// (the run loop and a `drain()` from a test or shutdown).
-    private let batchLock = Mutex(())
+    /// (the run loop and a `drain()` from a test or shutdown). It holds the batch decoded and
+    /// signed while the one before it committed, which commits next.
+    private let batchLock = Mutex<PreparedBatch?>(nil)
+    /// Where a batch commits while the next one is prepared on the cores (`drainBatchLocked`).
+    private let commitQueue = DispatchQueue(label: "wardgate.processor.commit")
     /// Whether the processor reached the end of the inbox once since it started: the 20601
     /// timers of restored sessions run only then, so an answer journaled before a crash is
     /// processed before the timer it would have stopped can fire.
@@ -81,19 +84,61 @@ public final class ObservationProcessor: Sendable {
 
     /// Processes one batch; returns how many inbox records it consumed.
     func drainBatch() throws(JournalError) -> Int {
-        try batchLock.withLock { _ throws(JournalError) in try drainBatchLocked() }
+        try batchLock.withLock { carried throws(JournalError) in try drainBatchLocked(carried: &carried) }
     }
 
-    private func drainBatchLocked() throws(JournalError) -> Int {
-        let records = try journal.pendingInbox(limit: ObservationProcessor.batchSize)
-        guard let last = records.last else {
-            metrics.backlog.record(0)
-            return 0
-        }
+    /// Inbox records turned into Observations, signed, not committed yet.
+    struct PreparedBatch: Sendable {
+        let records: [InboxRecord]
+        let batch: Batch
+    }
+
+    private func prepare(_ records: [InboxRecord]) -> PreparedBatch {
         var batch = Batch()
-        for outcome in outcomes(of: records, profiles: runtime.profiles) {
-            batch.add(outcome)
+        for outcome in outcomes(of: records, profiles: runtime.profiles) { batch.add(outcome) }
+        return PreparedBatch(records: records, batch: batch)
+    }
+
+    /// Commits one batch while the next is decoded and signed on the cores, so the serial commit
+    /// leaves no core idle (issue #16). Batches still commit one by one in record order, and a
+    /// prepared batch is only work in memory: dropped if the commit before it fails, redone from
+    /// the cursor after a crash. A batch holding an 11073 APDU is not prepared ahead: its session
+    /// steps must follow the commit of the batch before it (or roll back with it).
+    private func drainBatchLocked(carried: inout PreparedBatch?) throws(JournalError) -> Int {
+        let current: PreparedBatch
+        if let prepared = carried.take() {
+            current = prepared
+        } else {
+            let records = try journal.pendingInbox(limit: ObservationProcessor.batchSize)
+            guard !records.isEmpty else {
+                metrics.backlog.record(0)
+                return 0
+            }
+            current = prepare(records)
         }
+        let following = try journal.pendingInbox(after: current.records.last?.seq ?? 0, limit: ObservationProcessor.batchSize)
+        let profiles = runtime.profiles
+        guard !following.isEmpty, !following.contains(where: { Self.stepsASession($0, profiles: profiles) }) else {
+            try commit(current)
+            return current.records.count
+        }
+        let committing = BackgroundJob(on: commitQueue) { [self] () throws(JournalError) in try commit(current) }
+        let next = prepare(following)
+        if try committing.wait() { carried = next }
+        return current.records.count
+    }
+
+    /// Whether processing `record` steps an 11073 manager session.
+    private static func stepsASession(_ record: InboxRecord, profiles: ProfileSet) -> Bool {
+        record.cut == nil && profiles.route(topic: record.topic)?.profile.format == .ieee11073
+    }
+
+    /// Commits a prepared batch with the sessions changed since the last commit; false if another
+    /// drain committed its records first (nothing written).
+    @discardableResult
+    private func commit(_ prepared: PreparedBatch) throws(JournalError) -> Bool {
+        let batch = prepared.batch
+        guard let last = prepared.records.last else { return true }
         let log = self.log
         let logged = Mutex(0)
         let loggedReceivedAtMs = Mutex<[Int64]>([])
@@ -117,7 +162,7 @@ public final class ObservationProcessor: Sendable {
         }
         guard !outcome.alreadyProcessed else {
             managers.rollBack()
-            return records.count
+            return false
         }
         managers.didCommit()
         metrics.recordLogged(receivedAtMs: loggedReceivedAtMs.withLock { $0 }, loggedAt: Date())
@@ -129,7 +174,7 @@ public final class ObservationProcessor: Sendable {
         runtime.recordLatest(batch.latest)
         // Manager confirmations go out only once the readings they confirm are committed.
         for reply in batch.replies { send(reply.payload, to: reply.topic) }
-        return records.count
+        return true
     }
 
     /// What each record becomes, in record order.
@@ -209,7 +254,7 @@ public final class ObservationProcessor: Sendable {
         let payload: [UInt8]
     }
 
-    struct Batch {
+    struct Batch: Sendable {
         var entries: [ObservationEntry] = []
         /// The signed payload (JCS bytes) per Observation id, so the log leaf does not recompute it.
         var canonicalObservations: [String: [UInt8]] = [:]
