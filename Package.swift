@@ -242,7 +242,7 @@ let package = Package(
         .target(
             name: "WardgateTestSupport",
             dependencies: [
-                "Ledger",
+                "Ledger", "HexEncoding",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -33,8 +33,10 @@ public final class Gateway: Sendable {
     let forwarder: LedgerForwarder?
     /// The Fabric adapter's gRPC connections, run while the gateway runs (kind `fabric` only).
     let fabric: FabricLedger?
-    /// The connections run from the start-up head check on (`checkLedgerAtStart`, before the
-    /// service group), then by the Fabric connections service: gRPC runs them only once.
+    /// The connections run from the start-up head check on (`checkLedgerAtStart`), then by the
+    /// Fabric connections service. Not a plain `Service` of the group: the check reads the
+    /// channel before the group starts, so `wardgate run` refuses before readiness, the API and
+    /// ingest, and gRPC runs a client's connections only once, so the service adopts this task.
     let fabricConnections = Mutex<Task<Void, Never>?>(nil)
     /// The Fabric channel's head against the journal, before anything more is anchored.
     let headCheck: LedgerHeadCheck?

@@ -7,6 +7,7 @@ import Journal
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Timing
 
 /// The request context: Hummingbird's core storage plus the client's IP address (the key of
 /// the per-client rate limit).
@@ -133,8 +134,7 @@ public final class StaffAPIServer: Service {
         // The idle timer runs from the connection's start and from each response: a client that
         // connects and says nothing, sends half a request head, or keeps an idle keep-alive
         // connection is closed once it passes.
-        let idle = configuration.idleTimeout.components
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)))
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.inNanoseconds)))
         if let tlsConfiguration {
             do { server = try .tls(http1, tlsConfiguration: tlsConfiguration) } catch { throw fail(.tls("\(error)")) }
         } else {

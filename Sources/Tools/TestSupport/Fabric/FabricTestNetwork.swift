@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HexEncoding
 import SwiftASN1
 import X509
 
@@ -220,7 +221,7 @@ public struct FabricDoubleState: Sendable {
         var anchors: [Anchor] = []
         var head: UInt64 = 0
         for (hexKey, entry) in state {
-            guard let keyBytes = Self.bytes(hex: hexKey), let key = String(bytes: keyBytes, encoding: .utf8), let value = record(entry) else { continue }
+            guard let keyBytes = try? Hex.decode(hexKey), let key = String(bytes: keyBytes, encoding: .utf8), let value = record(entry) else { continue }
             if key.hasPrefix(anchorPrefix), let size = value["treeSize"] as? Int, let previous = value["previousTreeSize"] as? Int, let tx = value["txId"] as? String {
                 anchors.append(Anchor(treeSize: UInt64(size), previousTreeSize: UInt64(previous), transactionID: tx))
             } else if key == "\u{0}wardgate.head\u{0}\(origin)\u{0}", let size = value["treeSize"] as? Int {
@@ -239,7 +240,7 @@ public struct FabricDoubleState: Sendable {
             var state = saved["state"] as? [String: [String: Any]]
         else { throw TestFailure("\(path) is not the double's state file") }
         let headKey = Array("\u{0}wardgate.head\u{0}\(origin)\u{0}".utf8)
-        guard let key = state.keys.first(where: { Self.bytes(hex: $0) == headKey }), var entry = state[key], let value = (entry["value"] as? String).flatMap({ Data(base64Encoded: $0) }),
+        guard let key = state.keys.first(where: { (try? Hex.decode($0)) == headKey }), var entry = state[key], let value = (entry["value"] as? String).flatMap({ Data(base64Encoded: $0) }),
             var head = try JSONSerialization.jsonObject(with: value) as? [String: Any]
         else { throw TestFailure("no head record of \(origin) in \(path)") }
         head["rootHash"] = rootHex
@@ -247,12 +248,6 @@ public struct FabricDoubleState: Sendable {
         state[key] = entry
         saved["state"] = state
         try JSONSerialization.data(withJSONObject: saved).write(to: URL(fileURLWithPath: path))
-    }
-
-    private static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count.isMultiple(of: 2) else { return nil }
-        return stride(from: 0, to: digits.count, by: 2).compactMap { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) }
     }
 
     /// Every anchor extends the one before it (`previousTreeSize`), from 0 to `headSize`: no gap,
