@@ -82,22 +82,9 @@ extension FabricSuites {
     }
 }
 
+/// `python3 arguments` with `input` on standard input; its standard output, or a failure naming what it wrote on standard error.
 func runPython(_ arguments: [String], input: Data? = nil) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3"] + arguments
-    let stdout = Pipe()
-    let stdin = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardInput = stdin
-    process.standardError = stderr
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(input) }
-    try stdin.fileHandleForWriting.close()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw TestFailure("python3 \(arguments) failed: \(String(decoding: errors, as: UTF8.self))") }
-    return output
+    let run = try ProcessRunner.runTool(["python3"] + arguments, input: input.map { Array($0) })
+    guard run.status == 0 else { throw TestFailure("python3 \(arguments) failed: \(run.stderr)") }
+    return Data(run.stdout.utf8)
 }
