@@ -242,7 +242,7 @@ let package = Package(
         .target(
             name: "WardgateTestSupport",
             dependencies: [
-                "Ledger", "HexEncoding",
+                "Ledger", "HexEncoding", "Processing",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -337,7 +337,7 @@ let package = Package(
         .testTarget(
             name: "ProcessingTests",
             dependencies: [
-                "Processing", "Journal", "DeviceProfiles", "IEEE11073", "Simulation",
+                "Processing", "Journal", "DeviceProfiles", "IEEE11073", "Simulation", "WardgateTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

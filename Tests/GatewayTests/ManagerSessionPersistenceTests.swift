@@ -7,6 +7,7 @@ import Processing
 import Simulation
 import Synchronization
 import Testing
+import WardgateTestSupport
 
 /// The processor commits 11073 sessions with the cursor and rolls them back when that commit
 /// fails; a new processor on the same journal restores them (issue #17, item 2).

@@ -8,6 +8,7 @@ import Processing
 import Simulation
 import Synchronization
 import Testing
+import WardgateTestSupport
 
 /// The 20601 timers' aborts go to the manager topic of the profile that owns the device's
 /// session, whichever 11073 profile that is.

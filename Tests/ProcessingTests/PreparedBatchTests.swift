@@ -8,6 +8,7 @@ import Processing
 import Simulation
 import Synchronization
 import Testing
+import WardgateTestSupport
 
 /// The processor commits one batch while it decodes and signs the next (issue #16): batches
 /// still commit in inbox order, each record once, and an 11073 APDU is not stepped before the

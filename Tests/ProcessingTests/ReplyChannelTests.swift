@@ -2,6 +2,7 @@ import Foundation
 @testable import Processing
 import Synchronization
 import Testing
+import WardgateTestSupport
 
 /// The 11073 manager's replies go through `ReplyChannel` once per confirmed report, for as long
 /// as the daemon runs: a call must cost the same the millionth time as the first.

@@ -16,16 +16,6 @@ public protocol ReplyPublisher: Sendable {
 /// (`CutOffReply.decision`), and sent by `flush()` once the publisher is ready again; past that
 /// it is dropped, because the agent has aborted by then.
 public final class ReplyChannel: Sendable {
-    /// A publisher that is always ready and never fails (tests).
-    private struct Immediate: ReplyPublisher {
-        let send: @Sendable (String, [UInt8]) -> Void
-        var isReady: Bool { true }
-        func publish(topic: String, payload: [UInt8]) -> Bool {
-            send(topic, payload)
-            return true
-        }
-    }
-
     struct HeldReply: Sendable {
         let topic: String
         let payload: [UInt8]
@@ -39,11 +29,6 @@ public final class ReplyChannel: Sendable {
 
     public init(publisher: any ReplyPublisher) {
         self.publisher = publisher
-    }
-
-    /// A channel whose replies all go to `send` at once (tests).
-    public convenience init(_ send: @escaping @Sendable (String, [UInt8]) -> Void) {
-        self.init(publisher: Immediate(send: send))
     }
 
     public enum Delivery: Sendable, Equatable {
