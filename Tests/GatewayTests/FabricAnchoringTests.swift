@@ -123,7 +123,8 @@ struct FabricAnchoringTests {
             (try? gateway.outboxStatus()).map { $0.pendingBatches == 0 && $0.anchoredSize == expected } ?? false
         }
         #expect(drained, "\(peer.log.suffix(1500))")
-        #expect(gateway.metrics.snapshot()["wardgate_ledger_available"] == 1)
+        // The forwarder stores the receipt before it reports the ledger available again.
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { gateway.metrics.snapshot()["wardgate_ledger_available"] == 1 })
         await gateway.stop()
 
         let journal = try TestSupport.openJournal(ward.ward.directory + "/state")

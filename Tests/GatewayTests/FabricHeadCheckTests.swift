@@ -118,13 +118,20 @@ struct FabricHeadCheckTests {
     }
 
     /// What the start check refuses, for a gateway on `configPath` (its journal closed after).
+    /// A peer just restarted on a loaded machine may answer GetHead past the check's deadline,
+    /// which leaves the check pending (not a pass): it is tried again then.
     static func startRefusal(_ configPath: String) async throws -> String {
-        let gateway = try Gateway(config: try GatewayConfig.load(path: configPath), logger: TestSupport.quietLogger)
-        defer { try? gateway.journal.close() }
-        do {
-            try await gateway.checkLedgerAtStart()
-        } catch {
-            return "\(error)"
+        for _ in 0..<5 {
+            let gateway = try Gateway(config: try GatewayConfig.load(path: configPath), logger: TestSupport.quietLogger)
+            do {
+                try await gateway.checkLedgerAtStart()
+            } catch {
+                try? gateway.journal.close()
+                return "\(error)"
+            }
+            let pending = gateway.ledgerHeadPending
+            await gateway.stop()
+            guard pending != nil else { break }
         }
         Issue.record("the start check passed")
         return ""

@@ -65,11 +65,13 @@ struct LedgerFaultTests {
         #expect(try gateway.journal.statistics().inboxRecords == recorder.published.count, "every message was acknowledged after its durable commit")
 
         ledger.isDown = false
-        let drained = await TestSupport.eventually(timeout: .seconds(30)) {
+        // Generous for a loaded CI machine, and still far inside the 600 s backoff.
+        let drained = await TestSupport.eventually(timeout: .seconds(120)) {
             (try? gateway.outboxStatus()).map { $0.pendingBatches == 0 && $0.anchoredSize == expectedLeaves } ?? false
         }
         #expect(drained, "the health probe resumed forwarding long before the 600 s backoff")
-        #expect(gateway.metrics.snapshot()["wardgate_ledger_available"] == 1)
+        // The forwarder stores the receipt before it reports the ledger available again.
+        #expect(await TestSupport.eventually(timeout: .seconds(60)) { gateway.metrics.snapshot()["wardgate_ledger_available"] == 1 })
         await gateway.stop()
 
         let journal = try TestSupport.openJournal(config.stateDirectory)
