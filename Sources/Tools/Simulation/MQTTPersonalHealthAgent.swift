@@ -57,7 +57,7 @@ public final class MQTTPersonalHealthAgent: Sendable {
     public var receivedEvents: [SimulatedAgent.Event] { box.events.withLock { $0 } }
 
     /// Associates (sending the configuration if the manager asks for it); true once operating.
-    public func associate(timeout: Duration = .seconds(20)) async throws -> Bool {
+    public func associate(timeout: Duration = .seconds(60)) async throws -> Bool {
         guard await client.waitUntilReady(timeout: .seconds(60)) else { return false }
         let aarq = try box.agent.withLock { agent throws(EncodeError) in try agent.associationRequest(now: now) }
         try client.publish(topic: agentTopic, payload: aarq, qos: 1)
@@ -78,7 +78,7 @@ public final class MQTTPersonalHealthAgent: Sendable {
         await wait(timeout: timeout) { self.confirmedReports >= count }
     }
 
-    public func release(timeout: Duration = .seconds(10)) async throws -> Bool {
+    public func release(timeout: Duration = .seconds(60)) async throws -> Bool {
         let rlrq = try box.agent.withLock { agent throws(EncodeError) in try agent.releaseRequest(now: now) }
         try client.publish(topic: agentTopic, payload: rlrq, qos: 1)
         return await wait(timeout: timeout) { self.state == .unassociated }
