@@ -14,4 +14,18 @@ extension Duration {
         if overflowSum { return seconds < 0 ? .min : .max }
         return sum
     }
+
+    /// The duration in whole milliseconds rounded up (toward +∞: a timer's remaining time never
+    /// reads as expired early), saturating at `Int64`'s bounds.
+    public var inMillisecondsRoundedUp: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let perMillisecond: Int64 = 1_000_000_000_000_000
+        // The attoseconds share the seconds' sign, so truncating rounds a negative one up.
+        let part = attoseconds / perMillisecond + (attoseconds % perMillisecond > 0 ? 1 : 0)
+        let (sum, overflowSum) = scaled.addingReportingOverflow(part)
+        if overflowSum { return seconds < 0 ? .min : .max }
+        return sum
+    }
 }

@@ -42,7 +42,7 @@ struct BackoffTests {
     }
 }
 
-@Suite("Duration in seconds and nanoseconds")
+@Suite("Duration in seconds, nanoseconds and milliseconds")
 struct DurationSecondsTests {
     @Test("whole and fractional durations")
     func conversions() {
@@ -53,5 +53,11 @@ struct DurationSecondsTests {
         #expect(Duration.milliseconds(1500).inNanoseconds == 1_500_000_000)
         #expect(Duration.seconds(Int64.max).inNanoseconds == .max, "saturates instead of trapping")
         #expect(Duration.seconds(Int64.min).inNanoseconds == .min)
+        #expect(Duration.milliseconds(1500).inMillisecondsRoundedUp == 1500)
+        #expect(Duration.nanoseconds(1).inMillisecondsRoundedUp == 1, "rounds up")
+        #expect((Duration.seconds(1) + .nanoseconds(1)).inMillisecondsRoundedUp == 1001)
+        #expect(Duration.microseconds(-1500).inMillisecondsRoundedUp == -1, "toward +∞")
+        #expect(Duration.zero.inMillisecondsRoundedUp == 0)
+        #expect(Duration.seconds(Int64.max).inMillisecondsRoundedUp == .max, "saturates instead of trapping")
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import Timing
 
 /// A manager session as bytes, so that it survives a restart of the process that runs it.
 ///
@@ -147,12 +148,7 @@ extension ManagerSession {
     /// What remains of a timer, rounded up to the millisecond; an expired timer keeps 0.
     static func remainingMilliseconds(_ remaining: Duration) -> UInt32 {
         guard remaining > .zero else { return 0 }
-        let (seconds, attoseconds) = remaining.components
-        let milliseconds = seconds.multipliedReportingOverflow(by: 1000)
-        guard !milliseconds.overflow else { return .max }
-        let whole = milliseconds.partialValue + attoseconds / 1_000_000_000_000_000
-        let rounded = whole + (attoseconds % 1_000_000_000_000_000 == 0 ? 0 : 1)
-        return UInt32(clamping: rounded)
+        return UInt32(clamping: remaining.inMillisecondsRoundedUp)
     }
 }
 
